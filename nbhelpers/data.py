@@ -217,6 +217,8 @@ def mnist_path(path=None, download=True, timeout=10, verbose=True):
 
 def _from_fastai(download, timeout):
     root = fastai_data_dir() / "mnist_png"
+    if os.environ.get("NBHELPERS_OFFLINE"):
+        download = False
     if root.is_dir():
         listing = _scan(root)
         kind = "full" if _is_full(listing) else "custom"
@@ -230,7 +232,7 @@ def _from_fastai(download, timeout):
         except OSError as e:  # URLError, timeouts and refused connections are all OSErrors
             reason = f"no network? {type(e).__name__}: {getattr(e, 'reason', e)}"
     else:
-        reason = "download=False"
+        reason = "NBHELPERS_OFFLINE is set" if os.environ.get("NBHELPERS_OFFLINE") else "download=False"
     root = _offline_sample()
     notice = _describe(_scan(root), "sample", "")
     return MNIST(root, "sample", f"{notice}. (Could not download the full set: {reason}.)")

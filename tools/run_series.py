@@ -96,6 +96,14 @@ def _atomic_write(path, text):
     os.replace(tmp, path)
 
 
+def _show(path):
+    "A path relative to the project when it is inside it."
+    try:
+        return str(Path(path).relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
 def _clear_leftovers(folder):
     "Remove temporary files an interrupted run may have left."
     if folder.exists():
@@ -108,14 +116,16 @@ def main(argv=None):
     ap.add_argument("--pair", default="2,6", help="the two digits, e.g. 3,8 (default 2,6)")
     ap.add_argument("--notebooks", nargs="*", help="run only these notebooks (default: all)")
     ap.add_argument("--no-html", action="store_true", help="skip the HTML book")
+    ap.add_argument("--build", help="output folder (default: build/, or build/pair-A-B/ for another pair)")
     args = ap.parse_args(argv)
     pair = parse_pair(args.pair)
     default = pair == (2, 6)
     build = ROOT / "build" if default else ROOT / "build" / f"pair-{pair[0]}-{pair[1]}"
+    build = Path(args.build).resolve() if args.build else build
     nb_dir, html_dir = build / "notebooks", build / "html"
 
     found = mnist_path()  # prints the data source first, e.g. "MNIST: offline sample ..."
-    print(f"Running the series for digits {pair[0]} vs {pair[1]} into {nb_dir.relative_to(ROOT)}/", flush=True)
+    print(f"Running the series for digits {pair[0]} vs {pair[1]} into {_show(nb_dir)}/", flush=True)
     _clear_leftovers(build)
 
     import nbformat
@@ -134,7 +144,7 @@ def main(argv=None):
             print(f"  {src.name}: FAILED ({failed})", flush=True)
             break
         row = {"notebook": src.stem, "title": title(done), "seconds": round(seconds, 1),
-               "headline": headline(done), "html": f"{src.stem}.html", "executed": str((nb_dir / src.name).relative_to(ROOT))}
+               "headline": headline(done), "html": f"{src.stem}.html", "executed": _show(nb_dir / src.name)}
         rows.append(row)
         executed.append(done)
         print(f"  {src.stem:<24} {seconds:6.1f} s   {row['headline']}", flush=True)
@@ -145,9 +155,9 @@ def main(argv=None):
     _atomic_write(build / "summary.json", json.dumps(summary, indent=2))
     if rows and not args.no_html:
         write_html(executed, html_dir, rows, pair, found.notice)
-        print(f"Book: {(html_dir / 'index.html').relative_to(ROOT)}", flush=True)
+        print(f"Book: {_show(html_dir / 'index.html')}", flush=True)
     print(f"Total: {summary['total_seconds']:.1f} s for {len(rows)} notebooks; summary in "
-          f"{(build / 'summary.json').relative_to(ROOT)}", flush=True)
+          f"{_show(build / 'summary.json')}", flush=True)
     return 1 if failed else 0
 
 
