@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PAIR   ?= 2,6
 
-.PHONY: run test unit notebook-tests lab bench student notebooks constraints clean help
+.PHONY: run test unit lab bench student notebooks lint fix-badges constraints clean help
 
 help:
 	@echo "make run      set up, then execute the notebook series into build/ and print a summary"
@@ -38,6 +38,12 @@ bench: $(STAMP)
 
 student: $(STAMP)
 	$(BIN)/python tools/student.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check nbhelpers tests tools benchmarks notebooks && $(BIN)/python tools/check_notebooks.py
+
+fix-badges: $(STAMP)
+	$(BIN)/python tools/check_notebooks.py --fix-badges
 
 # For developers: refresh the committed outputs (a clean top-to-bottom run on the full set).
 notebooks: $(STAMP)

@@ -448,8 +448,10 @@ def read_pngs(paths):
     "Read 28x28 8-bit grayscale PNGs into a uint8 array [n, 784]; MNISTError names any bad file."
     import numpy as np
 
+    from .progress import progress
+
     raws, slow = [], []
-    for i, p in enumerate(paths):
+    for i, p in enumerate(progress(paths, desc="reading PNGs")):
         try:
             data = Path(p).read_bytes()
         except OSError as e:

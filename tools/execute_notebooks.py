@@ -22,7 +22,9 @@ def execute(src, dest, parameters=None, timeout=900):
     nb = nbformat.read(src, as_version=4)
     if parameters:
         inject_parameters(nb, parameters)
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+    # Stored outputs must not depend on who ran them: no progress bars, no per-cell timestamps.
+    os.environ["NBHELPERS_QUIET"] = "1"
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
                             resources={"metadata": {"path": str(Path(src).parent)}})
     start = time.perf_counter()
     client.execute()
