@@ -39,7 +39,7 @@ def _examples():
 
 
 def check_sigmoid(fn):
-    "Check `fn(x)` against torch.sigmoid: same shape, same values, also for large |x| (introduced in 03_sigmoid_loss)."
+    "Check `fn(x)` against torch.sigmoid: same shape, same values, also for large |x| (for the exercise in 03_sigmoid_loss)."
     name = _name(fn)
     x = torch.tensor([[-30.0, -5.0, -1.0], [0.0, 0.5, 1.0], [2.0, 5.0, 30.0]])
     out = fn(x.clone())
@@ -53,7 +53,7 @@ def check_sigmoid(fn):
 
 
 def check_accuracy(fn):
-    "Check `fn(preds, y)`: the fraction of preds on the right side of 0, preds and y [n, 1] (introduced in 02_accuracy_as_loss)."
+    "Check `fn(preds, y)`: the fraction of preds on the right side of 0, preds and y [n, 1] (for the exercise in 02_accuracy_as_loss)."
     name = _name(fn)
     preds, y = _examples()
     want = ((preds > 0).float() == y).float().mean().item()  # 5 of 8
@@ -102,7 +102,7 @@ def check_loss(fn):
 
 
 def check_step(fn, lr=0.1):
-    "Check `fn(params, lr)`: one SGD step in place (p -= lr * p.grad) that zeroes the gradients (introduced in 04_gradient_steps)."
+    "Check `fn(params, lr)`: one SGD step in place (p -= lr * p.grad) that zeroes the gradients (for the exercise in 04_gradient_steps)."
     name = _name(fn)
     gen = torch.Generator().manual_seed(0)
     x = torch.randn(6, 4, generator=gen)
