@@ -116,7 +116,8 @@ def train_torch(args):
     except ImportError as e:  # the series is still being written: measure what exists
         out["scratch_error"] = f"nbhelpers.train cannot be imported ({e})"
         del ways["scratch"]
-    order = list(ways) if args.rep % 2 == 0 else list(ways)[::-1]
+    k = args.rep % len(ways)
+    order = list(ways)[k:] + list(ways)[:k]
     # One untimed epoch first: torch's first backward pass and allocator warm-up are not the loop.
     for name in order:
         ways[name](train_x, train_y, valid_x, valid_y, _start_params(args.seed), 1, args.bs, args.lr, args.seed)

@@ -3,7 +3,7 @@
 Every way starts from the same parameters (`nbhelpers.model.init_params`, seeded), uses the
 same loss (`nbhelpers.model.mnist_loss`), learning rate, batch size and number of epochs,
 and validates after every epoch, as the notebooks do.  Each returns the final validation
-accuracy (the mean of per-batch accuracies, as `validate_epoch` computes it).
+accuracy.
 """
 
 import time
@@ -52,8 +52,8 @@ def _scratch_fit(train, dl, valid_dl, weights, bias, epochs, lr):
     opt = train.BasicOptim([weights, bias], lr)
     acc = None
     for _ in range(epochs):
-        train.train_epoch(model, dl, opt)
-        acc = train.validate_epoch(model, valid_dl)
+        train.train_epoch(model, dl, opt, mnist_loss)
+        acc = train.validate_epoch(model, valid_dl, accuracy)
     return acc
 
 
@@ -70,8 +70,8 @@ def fit_plain(train_x, train_y, valid_x, valid_y, params, epochs, bs, lr, seed):
             loss.backward()
             opt.step()
             opt.zero_grad()
-        with torch.no_grad():
-            acc = torch.stack([accuracy(model(xb), yb) for xb, yb in valid_dl]).mean().item()
+        with torch.no_grad():  # weighted by batch size, as validate_epoch does
+            acc = sum(accuracy(model(xb), yb).item() * len(xb) for xb, yb in valid_dl) / len(valid_x)
     return acc
 
 
