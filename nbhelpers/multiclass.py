@@ -1,0 +1,131 @@
+"""All ten digits: the data, softmax, cross-entropy, accuracy and the confusion matrix.
+
+Each function is written first in notebook 08_all_ten_digits, in a cell tagged `export`;
+tests/test_sync.py keeps that cell and this file identical.  `load_digits` reuses the
+reader, the file listing and the cache of `nbhelpers.data`.
+"""
+
+from pathlib import Path
+
+import torch
+
+from nbhelpers.data import (
+    FULL_COUNTS,
+    SPLITS,
+    MNISTError,
+    _cache_key,
+    _list_pngs,
+    _load_cache,
+    _save_cache,
+    _say,
+    cache_dir,
+    mnist_path,
+    read_pngs,
+)
+
+__all__ = ["load_digits", "softmax", "log_softmax", "cross_entropy", "multiclass_accuracy",
+           "confusion_matrix", "min_accuracy_ten"]
+
+DIGITS = tuple(range(10))
+
+
+def load_digits(path=None, cache=True):
+    "Training and validation tensors for all ten digits, labels 0-9 as int64 [n] (used from 08_all_ten_digits)."
+    found = mnist_path(path)
+    root = Path(found.path)
+    listing, skipped = {}, 0
+    for i, s in enumerate(SPLITS):
+        for d in DIGITS:
+            names, extra = _list_pngs(root / s / str(d), root)
+            listing[f"{s}/{d}"] = names
+            skipped += len(extra)
+            if found.kind == "full" and len(names) != FULL_COUNTS[d][i]:
+                raise MNISTError(f"{root / s / str(d)} holds {len(names)} PNGs, but the full set has "
+                                 f"{FULL_COUNTS[d][i]}; re-download or re-unpack MNIST.")
+    if skipped:
+        _say(f"Note: skipped {skipped} file(s) that are not PNGs in the digit folders of {root}.")
+    key = _cache_key(found, "all", "ten", listing)
+    file = cache_dir() / f"digits-{key[:20]}.npz"
+    arrays = _load_cache(file, key) if cache else None
+    if arrays is None:
+        arrays = _vectorize_digits(root, listing)
+        if cache:
+            _save_cache(file, key, **arrays)
+    return _digit_tensors(**arrays)
+
+
+def _vectorize_digits(root, listing):
+    import numpy as np
+
+    xs, ys, n_train = [], [], 0
+    for s in SPLITS:
+        for d in DIGITS:
+            names = listing[f"{s}/{d}"]
+            xs.append(read_pngs([root / s / str(d) / n for n in names]))
+            ys.append(np.full(len(names), d, np.uint8))
+            if s == "training":
+                n_train += len(names)
+    return {"x": np.concatenate(xs), "y": np.concatenate(ys), "n_train": n_train}
+
+
+def _digit_tensors(x, y, n_train):
+    import numpy as np
+
+    n_train = int(n_train)
+    x = torch.from_numpy(np.divide(x, 255, dtype=np.float32))  # the same as tensor.float() / 255
+    y = torch.from_numpy(y.astype(np.int64))
+    return x[:n_train], y[:n_train], x[n_train:], y[n_train:]
+
+
+def _check_preds(name, preds, y):
+    "Fail loudly unless preds is [n, classes] and y is [n] int64 class numbers (introduced in 08_all_ten_digits)."
+    if preds.ndim != 2 or y.ndim != 1 or len(preds) != len(y):
+        raise ValueError(f"{name} needs preds [n, classes] and y [n] (one class number per row), "
+                         f"got preds {tuple(preds.shape)} and y {tuple(y.shape)}")
+    if y.dtype != torch.int64:
+        raise ValueError(f"{name} needs y as class numbers (int64, e.g. y.long()), got {y.dtype}")
+
+
+def softmax(preds):
+    "Each row turned into probabilities: exp(x - max) / sum(exp(x - max)) (introduced in 08_all_ten_digits)."
+    e = (preds - preds.max(dim=1, keepdim=True).values).exp()
+    return e / e.sum(dim=1, keepdim=True)
+
+
+def log_softmax(preds):
+    "The log of softmax, computed stably: x - logsumexp(x), row by row (introduced in 08_all_ten_digits)."
+    m = preds.max(dim=1, keepdim=True).values
+    return preds - m - (preds - m).exp().sum(dim=1, keepdim=True).log()
+
+
+def cross_entropy(preds, y):
+    "Mean of -log(probability of the right class); preds [n, classes] raw outputs, y [n] int64 (introduced in 08_all_ten_digits)."
+    _check_preds("cross_entropy", preds, y)
+    return -log_softmax(preds)[torch.arange(len(y)), y].mean()
+
+
+def multiclass_accuracy(preds, y):
+    "Fraction of rows whose largest output is the right class; preds [n, classes], y [n] (introduced in 08_all_ten_digits)."
+    _check_preds("multiclass_accuracy", preds, y)
+    return (preds.argmax(dim=1) == y).float().mean()
+
+
+def confusion_matrix(preds, y):
+    "Counts [classes, classes]: row = true class, column = predicted class (introduced in 08_all_ten_digits)."
+    _check_preds("confusion_matrix", preds, y)
+    k = preds.shape[1]
+    return torch.bincount(y * k + preds.argmax(dim=1), minlength=k * k).view(k, k)
+
+
+# Thresholds for notebook 08's assertion cells.  Full set: the issue's target (97.5% of the
+# 10,000 test images; the committed run gets 0.9797 from scratch, 0.9775 with the Learner).
+# Offline sample (4,000 training / 1,000 test images): measured 0.935 from scratch and 0.924
+# with the Learner, held to a margin of about four points below; an own copy ('custom') alike.
+_TEN = {"full": 0.975, "sample": 0.88, "custom": 0.88}
+
+
+def min_accuracy_ten(kind):
+    "Smallest test accuracy notebook 08 accepts on data `kind` ('full', 'sample' or 'custom')."
+    if kind not in _TEN:
+        raise ValueError(f"kind must be 'full', 'sample' or 'custom' (mnist_path().kind), not {kind!r}")
+    return _TEN[kind]
