@@ -54,3 +54,4 @@ def _fresh_notices():
 
     data._announced.clear()
     yield
+
