@@ -16,7 +16,6 @@ from conftest import write_png
 from nbhelpers import data
 from nbhelpers.data import MNISTError, load_pair, mnist_path
 
-
 # ---------------------------------------------------------------- shapes, labels, order
 
 
