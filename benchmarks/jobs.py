@@ -191,7 +191,8 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--rep", type=int, default=0, help="repetition number (rotates the order of variants)")
     args = ap.parse_args(argv)
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    here = Path(__file__).resolve().parent
+    sys.path[:0] = [str(here), str(here.parent)]  # loops.py, and nbhelpers even when not installed
     result = JOBS[args.job](args)
     Path(args.result).write_text(json.dumps(result))
     return 0
