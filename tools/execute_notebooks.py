@@ -25,6 +25,7 @@ def execute(src, dest, parameters=None, timeout=900):
     # Stored outputs must not depend on who ran them: no progress bars, no per-cell timestamps.
     os.environ["NBHELPERS_QUIET"] = "1"
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
+                            extra_arguments=["--log-level=ERROR"],
                             resources={"metadata": {"path": str(Path(src).parent)}})
     start = time.perf_counter()
     client.execute()
