@@ -453,7 +453,8 @@ def read_pngs(paths):
     raws, slow = [], []
     for i, p in enumerate(progress(paths, desc="reading PNGs")):
         try:
-            data = Path(p).read_bytes()
+            with open(p, "rb") as f:
+                data = f.read()
         except OSError as e:
             raise MNISTError(f"Cannot read {p}: {e.strerror}. Check its permissions, or re-download MNIST.") from None
         raw = _png_payload(data, p)
@@ -590,7 +591,8 @@ def _vectorize(root, a, b, listing):
     for s in SPLITS:
         for d in (a, b):
             names = listing[f"{s}/{d}"]
-            xs.append(read_pngs([root / s / str(d) / n for n in names]))
+            folder = os.path.join(root, s, str(d)) + os.sep  # plain strings: pathlib would cost more than decoding
+            xs.append(read_pngs([folder + n for n in names]))
             ys.append(np.full(len(names), 1 if d == b else 0, np.uint8))
             if s == "training":
                 n_train += len(names)
