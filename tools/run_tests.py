@@ -1,5 +1,8 @@
 """`make test`: the unit tests, then the notebooks under nbval, in the mode the data allows.
 
+    python tools/run_tests.py                   # everything (what `make test` runs)
+    python tools/run_tests.py --notebooks-only  # only the notebooks; other arguments go to pytest
+
 * full MNIST present (and no GPU): every output is compared with the committed one, except
   cells tagged nbval-ignore-output; tests/nbval_sanitize.cfg masks what varies harmlessly;
 * offline sample only (or on a GPU, where float results differ in their last digits): every
@@ -34,7 +37,10 @@ def choose_mode():
     return "full", "full MNIST on CPU: every output is compared with the committed notebooks"
 
 
-def main():
+def main(argv=None):
+    argv = list(sys.argv[1:] if argv is None else argv)
+    only_notebooks = "--notebooks-only" in argv
+    argv = [a for a in argv if a != "--notebooks-only"]
     mode, reason = choose_mode()
     os.environ["NBVAL_MODE"] = mode
     os.environ["NBVAL_MODE_REASON"] = reason
@@ -42,8 +48,8 @@ def main():
     nbval = ["--nbval" if mode == "full" else "--nbval-lax", "--nbval-current-env",
              "--nbval-sanitize-with", str(ROOT / "tests" / "nbval_sanitize.cfg"),
              "--nbval-cell-timeout", "900"]
-    cmd = [sys.executable, "-m", "pytest", "-q", "tests", *nbval,
-           *sorted(str(p) for p in (ROOT / "notebooks").glob("[0-9]*.ipynb")), *sys.argv[1:]]
+    cmd = [sys.executable, "-m", "pytest", "-q", *([] if only_notebooks else ["tests"]), *nbval,
+           *sorted(str(p) for p in (ROOT / "notebooks").glob("[0-9]*.ipynb")), *argv]
     return subprocess.call(cmd, cwd=ROOT)
 
 
