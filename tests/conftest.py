@@ -1,23 +1,9 @@
-"""Shared test set-up: the notebook-test mode in the summary, and small MNIST folders made on the spot."""
+"""Shared test set-up: small MNIST folders made on the spot."""
 
-import os
 
 import numpy as np
 import pytest
 from PIL import Image
-
-
-def pytest_report_header(config):
-    mode = os.environ.get("NBVAL_MODE")
-    if mode:
-        return f"notebook tests: {mode} mode ({os.environ.get('NBVAL_MODE_REASON', '')})"
-
-
-def pytest_terminal_summary(terminalreporter):
-    mode = os.environ.get("NBVAL_MODE")
-    if mode:
-        terminalreporter.write_sep("=", f"notebook tests ran in {mode.upper()} mode: "
-                                   f"{os.environ.get('NBVAL_MODE_REASON', '')}")
 
 
 def write_png(path, seed=0, size=(28, 28), mode="L"):

@@ -1,4 +1,20 @@
-"""A pytest plugin (loaded with -p in pyproject.toml) for the notebook tests."""
+"""A pytest plugin for the notebook tests (loaded with -p in pyproject.toml, so it is active however
+pytest is started): which nbval mode ran, in the header and the summary; cells executed as Jupyter does."""
+
+import os
+
+
+def pytest_report_header(config):
+    mode = os.environ.get("NBVAL_MODE")
+    if mode:
+        return f"notebook tests: {mode} mode ({os.environ.get('NBVAL_MODE_REASON', '')})"
+
+
+def pytest_terminal_summary(terminalreporter):
+    mode = os.environ.get("NBVAL_MODE")
+    if mode:
+        terminalreporter.write_sep("=", f"notebook tests ran in {mode.upper()} mode: "
+                                   f"{os.environ.get('NBVAL_MODE_REASON', '')}")
 
 
 def pytest_configure(config):
