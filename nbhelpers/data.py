@@ -29,7 +29,7 @@ import zlib
 from collections import namedtuple
 from pathlib import Path
 
-__all__ = ["MNIST", "MNISTError", "mnist_path", "load_pair", "cache_dir", "unpack_archive",
+__all__ = ["MNIST", "MNISTError", "mnist_path", "load_pair", "load_arrays", "cache_dir", "unpack_archive",
            "FULL_COUNTS", "MNIST_URL"]
 
 MNIST_URL = "https://s3.amazonaws.com/fast-ai-imageclas/mnist_png.tgz"  # fastai's URLs.MNIST
@@ -492,9 +492,9 @@ def _read_with_pil(path):
 # The cache of vectorized tensors
 
 
-def _cache_key(found, a, b, listing):
+def _cache_key(found, labels, listing):
     h = hashlib.sha256()
-    h.update(f"v{CACHE_VERSION}|{found.kind}|{Path(found.path).resolve()}|{a}|{b}".encode())
+    h.update(f"v{CACHE_VERSION}|{found.kind}|{Path(found.path).resolve()}|{sorted(labels.items())}".encode())
     for key in sorted(listing):
         h.update(f"|{key}:".encode())
         h.update("\n".join(listing[key]).encode())
@@ -560,53 +560,64 @@ def _save_cache(file, key, x, y, n_train):
 def load_pair(a=2, b=6, path=None, cache=True):
     "Training and validation tensors for digit `a` (label 0) vs digit `b` (label 1) (introduced in 01_data_vectorizing)."
     _check_digits(a, b)
+    arrays = load_arrays({a: 0, b: 1}, path, cache, name=f"pair-{a}-{b}")
+    n_train = int(arrays["n_train"])
+    x, y = _scaled(arrays), _torch_from(arrays["y"].astype("float32")[:, None])
+    return x[:n_train], y[:n_train], x[n_train:], y[n_train:]
+
+
+def load_arrays(labels, path=None, cache=True, name="digits"):
+    "Pixels (uint8 [n, 784]) and labels of the digits in `labels` ({digit: label}), training then testing, cached."
     found = mnist_path(path)
     root = Path(found.path)
     listing, skipped = {}, 0
-    for s in SPLITS:
-        for d in (a, b):
+    for i, s in enumerate(SPLITS):
+        for d in labels:
             names, extra = _list_pngs(root / s / str(d), root)
-            listing[(s, d)] = names
+            listing[f"{s}/{d}"] = names
             skipped += len(extra)
-            if found.kind == "full" and len(names) != FULL_COUNTS[d][SPLITS.index(s)]:
+            if found.kind == "full" and len(names) != FULL_COUNTS[d][i]:
                 raise MNISTError(f"{root / s / str(d)} holds {len(names)} PNGs, but the full set has "
-                                 f"{FULL_COUNTS[d][SPLITS.index(s)]}; re-download or re-unpack MNIST.")
+                                 f"{FULL_COUNTS[d][i]}; re-download or re-unpack MNIST.")
     if skipped:
         _say(f"Note: skipped {skipped} file(s) that are not PNGs in the digit folders of {root}.")
-    listing = {f"{s}/{d}": names for (s, d), names in listing.items()}
-    key = _cache_key(found, a, b, listing)
-    file = cache_dir() / f"pair-{a}-{b}-{key[:20]}.npz"
+    key = _cache_key(found, labels, listing)
+    file = cache_dir() / f"{name}-{key[:20]}.npz"
     arrays = _load_cache(file, key) if cache else None
     if arrays is None:
-        arrays = _vectorize(root, a, b, listing)
+        arrays = _vectorize(root, labels, listing)
         if cache:
             _save_cache(file, key, **arrays)
-    return _to_tensors(**arrays)
+    return arrays
 
 
-def _vectorize(root, a, b, listing):
+def _vectorize(root, labels, listing):
     import numpy as np
 
     xs, ys, n_train = [], [], 0
     for s in SPLITS:
-        for d in (a, b):
+        for d, label in labels.items():
             names = listing[f"{s}/{d}"]
             folder = os.path.join(root, s, str(d)) + os.sep  # plain strings: pathlib would cost more than decoding
             xs.append(read_pngs([folder + n for n in names]))
-            ys.append(np.full(len(names), 1 if d == b else 0, np.uint8))
+            ys.append(np.full(len(names), label, np.uint8))
             if s == "training":
                 n_train += len(names)
     return {"x": np.concatenate(xs), "y": np.concatenate(ys), "n_train": n_train}
 
 
-def _to_tensors(x, y, n_train):
+def _scaled(arrays):
+    "The cached pixels as float32 in [0, 1]: the same numbers as tensor.float() / 255."
     import numpy as np
+
+    return _torch_from(np.divide(arrays["x"], 255, dtype=np.float32))
+
+
+def _torch_from(array):
+    "A torch tensor sharing `array`'s memory (torch is imported only when tensors are asked for)."
     import torch
 
-    n_train = int(n_train)
-    x = torch.from_numpy(np.divide(x, 255, dtype=np.float32))  # the same as tensor.float() / 255
-    y = torch.from_numpy(y.astype(np.float32)[:, None])
-    return x[:n_train], y[:n_train], x[n_train:], y[n_train:]
+    return torch.from_numpy(array)
 
 
 # --------------------------------------------------------------------------------------------

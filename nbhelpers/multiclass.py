@@ -5,23 +5,9 @@ tests/test_sync.py keeps that cell and this file identical.  `load_digits` reuse
 reader, the file listing and the cache of `nbhelpers.data`.
 """
 
-from pathlib import Path
-
 import torch
 
-from nbhelpers.data import (
-    FULL_COUNTS,
-    SPLITS,
-    MNISTError,
-    _cache_key,
-    _list_pngs,
-    _load_cache,
-    _save_cache,
-    _say,
-    cache_dir,
-    mnist_path,
-    read_pngs,
-)
+from nbhelpers.data import _scaled, load_arrays
 
 __all__ = ["load_digits", "softmax", "log_softmax", "cross_entropy", "multiclass_accuracy",
            "confusion_matrix", "min_accuracy_ten"]
@@ -31,49 +17,9 @@ DIGITS = tuple(range(10))
 
 def load_digits(path=None, cache=True):
     "Training and validation tensors for all ten digits, labels 0-9 as int64 [n] (used from 08_all_ten_digits)."
-    found = mnist_path(path)
-    root = Path(found.path)
-    listing, skipped = {}, 0
-    for i, s in enumerate(SPLITS):
-        for d in DIGITS:
-            names, extra = _list_pngs(root / s / str(d), root)
-            listing[f"{s}/{d}"] = names
-            skipped += len(extra)
-            if found.kind == "full" and len(names) != FULL_COUNTS[d][i]:
-                raise MNISTError(f"{root / s / str(d)} holds {len(names)} PNGs, but the full set has "
-                                 f"{FULL_COUNTS[d][i]}; re-download or re-unpack MNIST.")
-    if skipped:
-        _say(f"Note: skipped {skipped} file(s) that are not PNGs in the digit folders of {root}.")
-    key = _cache_key(found, "all", "ten", listing)
-    file = cache_dir() / f"digits-{key[:20]}.npz"
-    arrays = _load_cache(file, key) if cache else None
-    if arrays is None:
-        arrays = _vectorize_digits(root, listing)
-        if cache:
-            _save_cache(file, key, **arrays)
-    return _digit_tensors(**arrays)
-
-
-def _vectorize_digits(root, listing):
-    import numpy as np
-
-    xs, ys, n_train = [], [], 0
-    for s in SPLITS:
-        for d in DIGITS:
-            names = listing[f"{s}/{d}"]
-            xs.append(read_pngs([root / s / str(d) / n for n in names]))
-            ys.append(np.full(len(names), d, np.uint8))
-            if s == "training":
-                n_train += len(names)
-    return {"x": np.concatenate(xs), "y": np.concatenate(ys), "n_train": n_train}
-
-
-def _digit_tensors(x, y, n_train):
-    import numpy as np
-
-    n_train = int(n_train)
-    x = torch.from_numpy(np.divide(x, 255, dtype=np.float32))  # the same as tensor.float() / 255
-    y = torch.from_numpy(y.astype(np.int64))
+    arrays = load_arrays({d: d for d in DIGITS}, path, cache, name="digits")
+    n_train = int(arrays["n_train"])
+    x, y = _scaled(arrays), torch.from_numpy(arrays["y"].astype("int64"))
     return x[:n_train], y[:n_train], x[n_train:], y[n_train:]
 
 

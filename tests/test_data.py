@@ -178,7 +178,7 @@ def test_damaged_cache_is_rebuilt(tiny_mnist, capsys, damage):
     again = load_pair(2, 6, path=tiny_mnist)
     assert all(torch.equal(x, y) for x, y in zip(good, again))
     assert "damaged" in capsys.readouterr().out
-    assert data._load_cache(file, data._cache_key(mnist_path(tiny_mnist, verbose=False), 2, 6, _listing(tiny_mnist))) is not None
+    assert data._load_cache(file, data._cache_key(mnist_path(tiny_mnist, verbose=False), {2: 0, 6: 1}, _listing(tiny_mnist))) is not None
 
 
 def _listing(root):
@@ -229,7 +229,7 @@ def test_two_processes_building_the_cache_at_once(tiny_mnist):
     files = list(Path(os.environ["NBHELPERS_CACHE"]).iterdir())
     assert not [f for f in files if f.name.endswith(".tmp")], "a temporary file was left behind"
     (file,) = [f for f in files if f.name.startswith("pair-")]
-    assert data._load_cache(file, data._cache_key(mnist_path(tiny_mnist, verbose=False), 2, 6, _listing(tiny_mnist))) is not None
+    assert data._load_cache(file, data._cache_key(mnist_path(tiny_mnist, verbose=False), {2: 0, 6: 1}, _listing(tiny_mnist))) is not None
 
 
 # ---------------------------------------------------------------- bad input: clear errors
