@@ -122,25 +122,24 @@ def _scan(root):
             counts[key] = len(os.listdir(folder))
         except OSError:
             counts[key] = 0
-    _atomic_write_text(memo_file, json.dumps({"stamps": [stamps[k] for k in folders],
-                                             "counts": [counts[k] for k in folders]}))
+    memo = {"stamps": [stamps[k] for k in folders], "counts": [counts[k] for k in folders]}
+    try:
+        _atomic_write(memo_file, lambda f: json.dump(memo, f))
+    except OSError:
+        pass  # only a shortcut for next time
     return counts
 
 
-def _atomic_write_text(file, text):
-    "Write `text` to `file` through a temporary file and a rename; False (and no error) where that fails."
+def _atomic_write(file, write, mode="w"):
+    "Write `file` through a temporary file in its folder and a rename: readers see the old file or the whole new one."
+    file.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{file.name}.", suffix=".tmp", dir=file.parent)
     try:
-        file.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{file.name}.", suffix=".tmp", dir=file.parent)
-    except OSError:
-        return False
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
+        with os.fdopen(fd, mode) as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
         os.replace(tmp, file)
-        return True
-    except OSError:
-        return False
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
@@ -195,6 +194,13 @@ def _describe(listing, kind, label):
 _announced = set()
 
 
+def _found(root, label):
+    "The MNIST record for a folder in the mnist_png layout: full set or not, and its notice."
+    listing = _scan(root)
+    kind = "full" if _is_full(listing) else "custom"
+    return MNIST(root, kind, _describe(listing, kind, label))
+
+
 def mnist_path(path=None, download=True, timeout=10, verbose=True):
     "Find MNIST in the mnist_png layout and say where it came from (introduced in 01_data_vectorizing)."
     if path is None and os.environ.get("MNIST_PNG"):
@@ -203,10 +209,7 @@ def mnist_path(path=None, download=True, timeout=10, verbose=True):
         origin = "The path you passed"
     if path is not None:
         root = check_layout(path, origin)
-        listing = _scan(root)
-        kind = "full" if _is_full(listing) else "custom"
-        label = f"MNIST_PNG={root}" if origin.startswith("The MNIST_PNG") else str(root)
-        found = MNIST(root, kind, _describe(listing, kind, label))
+        found = _found(root, f"MNIST_PNG={root}" if origin.startswith("The MNIST_PNG") else str(root))
     else:
         found = _from_fastai(download, timeout)
     if verbose and found.notice not in _announced:
@@ -220,15 +223,10 @@ def _from_fastai(download, timeout):
     if os.environ.get("NBHELPERS_OFFLINE"):
         download = False
     if root.is_dir():
-        listing = _scan(root)
-        kind = "full" if _is_full(listing) else "custom"
-        return MNIST(root, kind, _describe(listing, kind, "fastai data folder"))
+        return _found(root, "fastai data folder")
     if download:
         try:
-            root = _download_with_fastai(timeout)
-            listing = _scan(root)
-            kind = "full" if _is_full(listing) else "custom"
-            return MNIST(root, kind, _describe(listing, kind, "downloaded by fastai's untar_data"))
+            return _found(_download_with_fastai(timeout), "downloaded by fastai's untar_data")
         except OSError as e:  # URLError, timeouts and refused connections are all OSErrors
             reason = f"no network? {type(e).__name__}: {getattr(e, 'reason', e)}"
     else:
@@ -528,29 +526,19 @@ def _load_cache(file, key):
 
 
 def _save_cache(file, key, x, y, n_train):
-    "Write the cache atomically: a temporary file in the same folder, then a rename."
+    "Write the cache atomically; where that fails, say so and carry on uncached."
     import numpy as np
 
+    def write(f):
+        np.savez(f, x=x, y=y, n_train=np.array(n_train), key=np.array(key), digest=np.array(_digest(x, y)))
+
     try:
-        file.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{file.name}.", suffix=".tmp", dir=file.parent)
+        _atomic_write(file, write, "wb")
+        return True
     except OSError as e:
         _say(f"Note: cannot write the cache to {file.parent} ({e.strerror or e}); "
              "the data is loaded but not cached. Set NBHELPERS_CACHE to a writable folder.")
         return False
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, x=x, y=y, n_train=np.array(n_train), key=np.array(key), digest=np.array(_digest(x, y)))
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, file)
-        return True
-    except OSError as e:
-        _say(f"Note: could not write the cache file {file} ({e.strerror or e}); the data is loaded but not cached.")
-        return False
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 # --------------------------------------------------------------------------------------------
