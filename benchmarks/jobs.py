@@ -102,30 +102,34 @@ def _start_params(seed):
     return init_params((28 * 28, 1)), init_params(1)
 
 
+def _time_each(names, rep, fit, epochs):
+    "Time `fit(name, epochs)` for every name, in an order that rotates with `rep`, after one untimed epoch of each."
+    k = rep % len(names)
+    order = list(names)[k:] + list(names)[:k]
+    # One untimed epoch first: torch's first backward pass and allocator warm-up are not the loop.
+    for name in order:
+        fit(name, 1)
+    out = {}
+    for name in order:
+        start = time.perf_counter()
+        acc = fit(name, epochs)
+        out[name] = {"seconds": time.perf_counter() - start, "valid_acc": round(float(acc), 4)}
+    return out
+
+
 def train_torch(args):
     "The notebooks' from-scratch loop and a plain PyTorch loop, alternating in one process."
-
     threads = _threads(args.threads)
     train_x, train_y, valid_x, valid_y = _data(args)
     import loops
 
     ways = {"scratch": loops.fit_scratch, "plain": loops.fit_plain}
-    out = {"threads": threads}
-    try:
-        import nbhelpers.train  # noqa: F401
-    except ImportError as e:  # the series is still being written: measure what exists
-        out["scratch_error"] = f"nbhelpers.train cannot be imported ({e})"
-        del ways["scratch"]
-    k = args.rep % len(ways)
-    order = list(ways)[k:] + list(ways)[:k]
-    # One untimed epoch first: torch's first backward pass and allocator warm-up are not the loop.
-    for name in order:
-        ways[name](train_x, train_y, valid_x, valid_y, _start_params(args.seed), 1, args.bs, args.lr, args.seed)
-    for name in order:
-        start = time.perf_counter()
-        acc = ways[name](train_x, train_y, valid_x, valid_y, _start_params(args.seed), args.epochs,
-                         args.bs, args.lr, args.seed)
-        out[name] = {"seconds": time.perf_counter() - start, "valid_acc": round(float(acc), 4)}
+
+    def fit(name, epochs):
+        return ways[name](train_x, train_y, valid_x, valid_y, _start_params(args.seed), epochs,
+                          args.bs, args.lr, args.seed)
+
+    out = {"threads": threads, **_time_each(ways, args.rep, fit, args.epochs)}
     out["dataset"] = loops.DATASET
     return out
 
@@ -139,17 +143,11 @@ def train_fastai(args):
     train_x, train_y, valid_x, valid_y = _data(args)
     import loops
 
-    variants = ["default", "no_bar", "bare"]
-    k = args.rep % len(variants)
-    variants = variants[k:] + variants[:k]
-    out = {"threads": threads}
-    loops.fit_fastai(train_x, train_y, valid_x, valid_y, _start_params(args.seed), 1, args.bs, args.lr,
-                     args.seed, variant="default")  # untimed warm-up, as for the torch loops
-    for name in variants:
-        start = time.perf_counter()
-        acc = loops.fit_fastai(train_x, train_y, valid_x, valid_y, _start_params(args.seed), args.epochs,
-                               args.bs, args.lr, args.seed, variant=name)
-        out[name] = {"seconds": time.perf_counter() - start, "valid_acc": round(float(acc), 4)}
+    def fit(name, epochs):
+        return loops.fit_fastai(train_x, train_y, valid_x, valid_y, _start_params(args.seed), epochs,
+                                args.bs, args.lr, args.seed, variant=name)
+
+    out = {"threads": threads, **_time_each(["default", "no_bar", "bare"], args.rep, fit, args.epochs)}
     out["profile"] = loops.profile_fastai(train_x, train_y, valid_x, valid_y, _start_params(args.seed),
                                           args.epochs, args.bs, args.lr, args.seed)
     out["default_cbs"] = loops.fastai_default_cbs()

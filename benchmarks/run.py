@@ -103,8 +103,6 @@ def bench_training(args):
                 if "profile" in r:
                     profiles.append(r["profile"])
                     extra["fastai_default_callbacks"] = r["default_cbs"]
-                if "scratch_error" in r:
-                    extra["scratch_error"] = r["scratch_error"]
                 if "dataset" in r:
                     extra["torch_loops_dataset"] = r["dataset"]
             log(f"  training rep {rep + 1}/{args.reps} {name}: "
