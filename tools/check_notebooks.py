@@ -22,11 +22,12 @@ Exit status 1 when something is wrong; every message names the notebook, the cel
 
 import argparse
 import json
-import os
 import re
 import sys
 import tomllib
 from pathlib import Path
+
+from atomic import write_atomically
 
 ROOT = Path(__file__).resolve().parent.parent
 BRANCH = "main"
@@ -201,9 +202,7 @@ def check(path, repo):
 
 
 def _write_atomic(path, nb):
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    write_atomically(path, json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
 
 
 def _set_source(cell, text):

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import nbformat
+from atomic import notebook_text, write_atomically
 from nbclient import NotebookClient
 
 
@@ -30,11 +31,7 @@ def execute(src, dest, parameters=None, timeout=900):
     start = time.perf_counter()
     client.execute()
     seconds = time.perf_counter() - start
-    dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
-    nbformat.write(nb, tmp)
-    os.replace(tmp, dest)
+    write_atomically(dest, notebook_text(nb))
     return nb, seconds
 
 

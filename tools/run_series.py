@@ -11,7 +11,6 @@ notebooks or none, and the next run simply starts again.
 import argparse
 import html
 import json
-import os
 import re
 import sys
 import time
@@ -21,6 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tools"))
 
+from atomic import write_atomically  # noqa: E402
 from execute_notebooks import execute  # noqa: E402
 
 from nbhelpers.data import mnist_path  # noqa: E402
@@ -68,7 +68,7 @@ def write_html(executed, out_dir, rows, pair, source):
     out_dir.mkdir(parents=True, exist_ok=True)
     for nb, row in zip(executed, rows):
         body, _ = exporter.from_notebook_node(nb)
-        _atomic_write(out_dir / row["html"], body)
+        write_atomically(out_dir / row["html"], body)
     items = "\n".join(
         f'<tr><td><a href="{html.escape(r["html"])}">{html.escape(r["notebook"])}</a></td>'
         f'<td>{html.escape(r["title"])}</td><td>{r["seconds"]:.1f} s</td><td>{html.escape(r["headline"])}</td></tr>'
@@ -87,13 +87,7 @@ table{{border-collapse:collapse;width:100%}}td,th{{border-bottom:1px solid #ddd;
 <p>Executed {time.strftime('%Y-%m-%d %H:%M')} by <code>make run</code>.</p>
 </body></html>
 """
-    _atomic_write(out_dir / "index.html", page)
-
-
-def _atomic_write(path, text):
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    write_atomically(out_dir / "index.html", page)
 
 
 def _show(path):
@@ -152,7 +146,7 @@ def main(argv=None):
     summary = {"pair": list(pair), "source": found.notice, "kind": found.kind, "notebooks": rows,
                "total_seconds": round(sum(r["seconds"] for r in rows), 1), "failed": failed}
     build.mkdir(parents=True, exist_ok=True)
-    _atomic_write(build / "summary.json", json.dumps(summary, indent=2))
+    write_atomically(build / "summary.json", json.dumps(summary, indent=2))
     if rows and not args.no_html:
         write_html(executed, html_dir, rows, pair, found.notice)
         print(f"Book: {_show(html_dir / 'index.html')}", flush=True)

@@ -22,13 +22,13 @@ edition with the answers) replaced by a note, and each file is written atomicall
 import argparse
 import ast
 import copy
-import os
 import re
 import sys
 import textwrap
 from pathlib import Path
 
 import nbformat
+from atomic import notebook_text, write_atomically
 
 ROOT = Path(__file__).resolve().parent.parent
 BADGE = re.compile(r"\[!\[Open In Colab\]\([^)]*\)\]\([^)]*\)\n?")
@@ -194,14 +194,6 @@ def student_notebook(nb, name="notebook"):
     return nb
 
 
-def write_atomic(nb, dest):
-    dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
-    nbformat.write(nb, tmp)
-    os.replace(tmp, dest)
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("notebooks", nargs="*", help="default: notebooks/[0-9]*.ipynb")
@@ -218,7 +210,7 @@ def main(argv=None):
             failed += 1
             continue
         dest = Path(args.out) / src.name
-        write_atomic(out, dest)
+        write_atomically(dest, notebook_text(out))
         n = sum(is_solution(c) for c in nb.cells)
         print(f"{src.name}: {n} exercise(s) -> {dest}")
     return 1 if failed else 0
