@@ -64,12 +64,59 @@ def test_run_writes_build_and_leaves_sources_alone(tiny_mnist, tmp_path, monkeyp
     assert (build / "html" / "index.html").read_text().count("01_tiny") >= 1
 
 
-def test_a_failing_notebook_is_reported(tiny_mnist, tmp_path, monkeypatch, capsys):
+def test_a_failing_notebook_is_reported_so_a_reader_can_act(tiny_mnist, tmp_path, monkeypatch, capsys):
+    "Which notebook, the failing cell's first line, the error in plain text, the partial run kept; the rest runs."
     monkeypatch.setenv("MNIST_PNG", str(tiny_mnist))
-    nb = _notebook(tmp_path / "02_broken.ipynb", "1 / 0")
-    assert run_series.main(["--notebooks", str(nb), "--build", str(tmp_path / "b"), "--no-html"]) == 1
-    assert "02_broken.ipynb: FAILED" in capsys.readouterr().out
-    assert json.loads((tmp_path / "b" / "summary.json").read_text())["failed"].startswith("02_broken")
+    src = tmp_path / "src"
+    src.mkdir()
+    broken = _notebook(src / "05_broken.ipynb", "a, b = 2, 6", "acc, target = 0.9201, 0.94",
+                       "# the linear model must reach its target\n"
+                       "assert acc >= target, f'linear model {acc:.4f} < {target:.4f} for {a} vs {b}'",
+                       "print('not reached')", tags={0: ["parameters"]})
+    bare = _notebook(src / "06_bare.ipynb", "a, b = 2, 6", "x = 1 / 0", tags={0: ["parameters"]})
+    fine = _notebook(src / "07_fine.ipynb", "a, b = 2, 6", "print(f'{a} vs {b}')",
+                     tags={0: ["parameters"], 1: ["headline"]})
+    build = tmp_path / "b"
+    (build / "notebooks").mkdir(parents=True)
+    (build / "notebooks" / "05_broken.ipynb").write_text("{}")  # a complete copy from an older run
+    args = ["--pair", "3,5", "--notebooks", str(broken), str(bare), str(fine), "--build", str(build), "--no-html"]
+    assert run_series.main(args) == 1
+    out = capsys.readouterr().out
+    print(out)  # shown by pytest -s: the report as `make run` prints it
+    assert "\x1b[" not in out, "no terminal colour codes in the report"
+    for expected in ["05_broken", "FAILED", "# the linear model must reach its target",
+                     "AssertionError: linear model 0.9201 < 0.9400 for 3 vs 5",
+                     "line 2: assert acc >= target", "06_bare", "ZeroDivisionError: division by zero",
+                     "05_broken.failed.ipynb", "FAILED: 2 of 3 notebooks"]:
+        assert expected in out, f"{expected!r} missing from the report:\n{out}"
+    assert "3 vs 5" in out.split("07_fine")[1], "the notebook after the failures still runs"
+    partial = nbformat.read(build / "notebooks" / "05_broken.failed.ipynb", as_version=4)
+    errors = [i for i, c in enumerate(partial.cells) if any(o.output_type == "error" for o in c.get("outputs", []))]
+    assert errors and "assert acc >= target" in partial.cells[errors[0]].source, "the partial run shows the failing cell"
+    assert not (build / "notebooks" / "05_broken.ipynb").exists(), "a stale complete copy must not survive a failure"
+    summary = json.loads((build / "summary.json").read_text())
+    assert [f["notebook"] for f in summary["failed"]] == ["05_broken", "06_bare"]
+    assert summary["failed"][0]["first_line"] == "# the linear model must reach its target"
+    assert [r["notebook"] for r in summary["notebooks"]] == ["07_fine"]
+
+
+def test_a_fixed_notebook_loses_its_failed_copy(tiny_mnist, tmp_path, monkeypatch):
+    monkeypatch.setenv("MNIST_PNG", str(tiny_mnist))
+    nb = _notebook(tmp_path / "01_fine.ipynb", "x = 1")
+    stale = tmp_path / "b" / "notebooks" / "01_fine.failed.ipynb"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("{}")
+    assert run_series.main(["--notebooks", str(nb), "--build", str(tmp_path / "b"), "--no-html"]) == 0
+    assert not stale.exists() and (stale.parent / "01_fine.ipynb").exists()
+
+
+def test_failure_report_without_an_error_output():
+    "A timeout or a dead kernel leaves no traceback: the report names the last cell that started."
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("x = 1", execution_count=1),
+                nbformat.v4.new_code_cell("while True:\n    pass", execution_count=2), nbformat.v4.new_code_cell("y")]
+    report = run_series.failure_report(nb, TimeoutError("\x1b[31mCell execution timed out\x1b[0m"))
+    assert report["first_line"] == "while True:" and report["error"] == "TimeoutError: Cell execution timed out"
 
 
 @pytest.mark.slow

@@ -6,11 +6,18 @@
 The committed notebooks in notebooks/ are only read, never written. Every executed copy is
 written to a temporary file first and then renamed, so an interrupted run leaves complete
 notebooks or none, and the next run simply starts again.
+
+When a notebook fails, the run says which notebook, which cell (its first line) and the error,
+in plain text; writes what ran to build/.../NN_name.failed.ipynb (open it: the failing cell
+shows its traceback); and goes on with the next notebook.  No notebook depends on another's
+results: each one loads its own data and imports what earlier notebooks taught from nbhelpers.
+The run exits with status 1 and its summary lists every failure.
 """
 
 import argparse
 import html
 import json
+import os
 import re
 import sys
 import time
@@ -20,8 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tools"))
 
-from atomic import write_atomically  # noqa: E402
-from execute_notebooks import execute  # noqa: E402
+from atomic import notebook_text, write_atomically  # noqa: E402
+from execute_notebooks import inject_parameters  # noqa: E402
 
 from nbhelpers.data import mnist_path  # noqa: E402
 
@@ -32,6 +39,85 @@ def parse_pair(text):
     if not m or m.group(1) == m.group(2):
         raise SystemExit(f"PAIR={text!r} is not two different digits 0-9 separated by a comma; try PAIR=3,8")
     return int(m.group(1)), int(m.group(2))
+
+
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+class NotebookFailed(Exception):
+    "A notebook stopped at a cell; `report` says where and why, `partial` is what had run."
+
+    def __init__(self, report, partial, seconds):
+        super().__init__(report["error"])
+        self.report, self.partial, self.seconds = report, partial, seconds
+
+
+def execute(src, dest, parameters=None, timeout=900):
+    """Run `src` in a fresh kernel (cwd = its folder), as tools/execute_notebooks.execute does, and
+    write it to `dest`; when a cell fails, write what ran to NN_name.failed.ipynb beside `dest`
+    instead and raise NotebookFailed."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(src, as_version=4)
+    if parameters:
+        inject_parameters(nb, parameters)
+    os.environ["NBHELPERS_QUIET"] = "1"  # stored outputs must not depend on who ran them
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
+                            extra_arguments=["--log-level=ERROR"],
+                            resources={"metadata": {"path": str(Path(src).parent)}})
+    dest, partial = Path(dest), failed_path(dest)
+    start = time.perf_counter()
+    try:
+        client.execute()
+    except Exception as e:  # a failing cell, a timeout, a dead kernel: keep what ran
+        seconds = time.perf_counter() - start
+        write_atomically(partial, notebook_text(nb))
+        if dest.exists():  # an earlier run's complete copy would be mistaken for this run's
+            dest.unlink()
+        raise NotebookFailed(failure_report(nb, e), partial, seconds) from None
+    seconds = time.perf_counter() - start
+    write_atomically(dest, notebook_text(nb))
+    if partial.exists():
+        partial.unlink()
+    return nb, seconds
+
+
+def failed_path(dest):
+    "build/.../05_minibatch_sgd.ipynb -> build/.../05_minibatch_sgd.failed.ipynb"
+    return Path(dest).with_suffix(".failed.ipynb")
+
+
+def plain(text):
+    "Text without terminal colour codes."
+    return ANSI.sub("", text or "")
+
+
+def failure_report(nb, error):
+    "Where a notebook stopped and why, as plain text: {cell, first_line, line, error}."
+    cell_no, cell = None, None
+    for i, c in enumerate(nb.cells):
+        if c.cell_type == "code" and "raises-exception" not in c.get("metadata", {}).get("tags", []) \
+                and any(o.get("output_type") == "error" for o in c.get("outputs", [])):
+            cell_no, cell = i, c
+    if cell is None:  # a timeout or a dead kernel leaves no error output: the last cell that started
+        started = [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code" and c.get("execution_count")]
+        cell_no, cell = started[-1] if started else (None, None)
+    if getattr(error, "ename", None):
+        message = f"{error.ename}: {plain(error.evalue).strip()}" if plain(error.evalue).strip() else error.ename
+    else:
+        text = plain(str(error)).strip()
+        message = f"{type(error).__name__}: {text.splitlines()[-1] if text else ''}".rstrip(": ")
+    line = ""
+    if cell is not None:
+        tb = plain("\n".join("\n".join(o.get("traceback", [])) for o in cell.outputs if o.get("output_type") == "error"))
+        marks = re.findall(r"^-+>\s*(\d+)\s?(.*)$", tb, re.M)
+        if marks:
+            line = f"line {marks[0][0]}: {marks[0][1].strip()}"
+    first = (cell.source.strip().splitlines() or [""])[0] if cell is not None else ""
+    count = cell.get("execution_count") if cell is not None else None
+    return {"cell": cell_no, "execution_count": count, "first_line": first, "line": line,
+            "error": " ".join(message.split()) if len(message) < 400 else message[:400] + " ..."}
 
 
 def has_parameters(nb):
@@ -125,7 +211,7 @@ def main(argv=None):
     import nbformat
 
     sources = [Path(p) for p in args.notebooks] if args.notebooks else sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
-    rows, executed, failed = [], [], None
+    rows, executed, failures = [], [], []
     for src in sources:
         nb = nbformat.read(src, as_version=4)
         if not default and not has_parameters(nb):
@@ -133,10 +219,12 @@ def main(argv=None):
             continue
         try:
             done, seconds = execute(src, nb_dir / src.name, parameters=None if default else {"a": pair[0], "b": pair[1]})
-        except Exception as e:  # a failing cell: say which notebook, keep what ran
-            failed = f"{src.name}: {type(e).__name__}: {str(e).strip().splitlines()[-1] if str(e).strip() else ''}"
-            print(f"  {src.name}: FAILED ({failed})", flush=True)
-            break
+        except NotebookFailed as e:  # say where and why, keep what ran, go on: no notebook needs another's results
+            failure = {"notebook": src.stem, "seconds": round(e.seconds, 1), "executed": _show(e.partial), **e.report}
+            failures.append(failure)
+            print(f"  {src.stem:<24} {e.seconds:6.1f} s   FAILED", flush=True)
+            print(describe(failure, indent="      "), flush=True)
+            continue
         row = {"notebook": src.stem, "title": title(done), "seconds": round(seconds, 1),
                "headline": headline(done), "html": f"{src.stem}.html", "executed": _show(nb_dir / src.name)}
         rows.append(row)
@@ -144,15 +232,32 @@ def main(argv=None):
         print(f"  {src.stem:<24} {seconds:6.1f} s   {row['headline']}", flush=True)
 
     summary = {"pair": list(pair), "source": found.notice, "kind": found.kind, "notebooks": rows,
-               "total_seconds": round(sum(r["seconds"] for r in rows), 1), "failed": failed}
+               "total_seconds": round(sum(r["seconds"] for r in rows) + sum(f["seconds"] for f in failures), 1),
+               "failed": failures}
     build.mkdir(parents=True, exist_ok=True)
     write_atomically(build / "summary.json", json.dumps(summary, indent=2))
     if rows and not args.no_html:
         write_html(executed, html_dir, rows, pair, found.notice)
         print(f"Book: {_show(html_dir / 'index.html')}", flush=True)
-    print(f"Total: {summary['total_seconds']:.1f} s for {len(rows)} notebooks; summary in "
+    print(f"Total: {summary['total_seconds']:.1f} s for {len(rows) + len(failures)} notebooks; summary in "
           f"{_show(build / 'summary.json')}", flush=True)
-    return 1 if failed else 0
+    if failures:
+        print(f"FAILED: {len(failures)} of {len(rows) + len(failures)} notebooks "
+              f"(the others ran: each notebook loads its own data)", flush=True)
+        for f in failures:
+            print(f"  {f['notebook']}: {f['error']}", flush=True)
+            print(f"      in the cell that starts `{f['first_line']}`; open {f['executed']}", flush=True)
+    return 1 if failures else 0
+
+
+def describe(failure, indent=""):
+    "A failure as a reader needs it: the cell, the line, the error, and where the partial run is."
+    count = f" In [{failure['execution_count']}]" if failure.get("execution_count") else ""
+    lines = [f"cell{count}, which starts: {failure['first_line']}"]
+    if failure.get("line") and failure["line"].split(": ", 1)[-1] != failure["first_line"]:
+        lines.append(failure["line"])
+    lines += [failure["error"], f"what ran, with the traceback under that cell: {failure['executed']}"]
+    return "\n".join(indent + line for line in lines)
 
 
 if __name__ == "__main__":
