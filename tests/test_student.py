@@ -1,14 +1,18 @@
-"""The student edition (tools/student.py) and the exercise checkers (nbhelpers.checks).
+"""The student edition (tools/student.py, the committed student/) and the exercise checkers (nbhelpers.checks).
 
-* every student notebook is valid nbformat, has no answer left and no outputs;
-* every cell of it runs top to bottom (the prompt cells included: they define nothing);
-* the checkers accept the official answers (functions taken from the solution cells, and the
-  package's own functions) and reject wrong ones;
-* tools/student.py refuses a notebook whose later cells need a solution's result.
+* student/ is what `make student` writes from notebooks/ today (regenerated in a temporary folder
+  and compared byte for byte: no notebook is executed, a few seconds); a stale copy fails;
+* every student notebook is valid, has no answer left, no outputs, and its own Colab badge;
+* every exercise has a check, and every checker in nbhelpers.checks is used by one (its docstring
+  names it); the checkers accept right answers and reject wrong ones with a helpful message;
+* Run All on the student edition with the exercises left as given: only with
+  NBHELPERS_STUDENT_RUN_ALL=1 (minutes; on the offline sample, in an empty HOME), see the last test.
 """
 
-import ast
 import os
+import re
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -23,15 +27,42 @@ sys.path.insert(0, str(ROOT / "tools"))
 import student  # noqa: E402
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
-WITH_EXERCISES = [p for p in NOTEBOOKS if any(student.is_solution(c) for c in nbformat.read(p, 4).cells)]
+COMMITTED = ROOT / student.FOLDER
 
 
 @pytest.fixture(scope="module")
 def edition(tmp_path_factory):
-    "The student edition of every notebook, made by the command `make student` runs."
+    "The student edition of every notebook, made by the command `make student` runs, in a temporary folder."
     out = tmp_path_factory.mktemp("student")
-    assert student.main(["--out", str(out)]) == 0, "tools/student.py failed: see its message above"
+    assert student.main(["--out", str(out)]) == 0, "tools/student.py refused a notebook: see its message above"
     return out
+
+
+def test_committed_student_edition_is_up_to_date(edition):
+    found = student.differences(edition, COMMITTED)
+    assert not found, ("student/ is out of date with notebooks/: run `make student` and commit student/.\n"
+                       + "\n".join(found))
+
+
+def test_a_stale_copy_fails(tmp_path):
+    "The comparison the test above makes notices an edited, a new and a deleted notebook."
+    src = tmp_path / "notebooks"
+    src.mkdir()
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# 01 · A title"),
+                                         nbformat.v4.new_code_cell("x = 1")])
+    nbformat.write(nb, src / "01_a.ipynb")
+    student.build([src / "01_a.ipynb"], tmp_path / "committed", verbose=False)
+    assert student.differences(tmp_path / "committed", tmp_path / "committed") == []
+    nb.cells.append(nbformat.v4.new_code_cell("y = 2"))  # the source notebook changes after `make student`
+    nbformat.write(nb, src / "01_a.ipynb")
+    nbformat.write(nb, src / "02_b.ipynb")
+    student.build([src / "01_a.ipynb", src / "02_b.ipynb"], tmp_path / "fresh", verbose=False)
+    found = student.differences(tmp_path / "fresh", tmp_path / "committed")
+    assert any(f.startswith("student/01_a.ipynb is out of date") and "y = 2" in f for f in found), found
+    assert "student/02_b.ipynb is missing" in found, found
+    shutil.copy(tmp_path / "fresh" / "01_a.ipynb", tmp_path / "fresh" / "03_gone.ipynb")
+    found = student.differences(tmp_path / "committed", tmp_path / "fresh")
+    assert "student/03_gone.ipynb has no source notebook any more" in found, found
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
@@ -40,6 +71,8 @@ def test_student_notebook_is_valid_and_blank(edition, path):
     nbformat.validate(nb)
     src = nbformat.read(path, as_version=4)
     assert len(nb.cells) == len(src.cells)
+    checked = {c for _, c, _ in student.exercises(src, path.name)}
+    assert sum(student.is_solution(c) for c in src.cells) >= 1, f"{path.name} has no exercise (a cell tagged solution)"
     for i, (cell, orig) in enumerate(zip(nb.cells, src.cells)):
         if cell.cell_type == "code":
             assert cell.outputs == [] and cell.execution_count is None, f"cell {i} keeps outputs"
@@ -51,56 +84,45 @@ def test_student_notebook_is_valid_and_blank(edition, path):
                       if line.strip() and not line.strip().startswith(("#", "def "))]
             leaked = [line for line in answer if line in cell.source]
             assert not leaked, f"cell {i}: the answer is still there: {leaked}"
-        else:
-            assert cell.source == orig.source or i == 0, f"cell {i} changed"
-    assert "colab.research.google.com/github" not in nb.cells[0].source, "the badge opens the answers"
+        elif i in checked:
+            assert "if answered(" in cell.source and "check" in cell.metadata.tags, f"cell {i}: the check is not guarded"
+        elif i:
+            assert cell.source == orig.source, f"cell {i} changed"
+    head = nb.cells[0].source
+    assert student.colab_url(path.name) in head and f"/blob/main/student/{path.name}" in head, "no badge for this copy"
+    assert "/notebooks/" not in head, "the header still opens the full edition, with the answers"
+    assert "Your turn" in head and "checks your answer" in head, "the header must say how to check answers"
 
 
-@pytest.mark.skipif(not WITH_EXERCISES, reason="no notebook has a cell tagged 'solution' yet")
-@pytest.mark.parametrize("path", WITH_EXERCISES, ids=[p.name for p in WITH_EXERCISES])
-def test_student_notebook_runs_top_to_bottom(edition, path):
-    from nbclient import NotebookClient
-
-    nb = nbformat.read(edition / path.name, as_version=4)
-    os.environ.setdefault("NBHELPERS_QUIET", "1")
-    client = NotebookClient(nb, timeout=900, kernel_name="python3",
-                            resources={"metadata": {"path": str(ROOT / "notebooks")}})
-    client.execute()  # raises CellExecutionError naming the cell if any cell fails
-    for i, cell in enumerate(nb.cells):
-        if cell.cell_type == "code":
-            assert not [o for o in cell.outputs if o.output_type == "error"], f"cell {i} failed"
+def test_every_notebook_has_a_student_copy_and_the_readme_links_them(edition):
+    assert sorted(p.name for p in edition.glob("*.ipynb")) == [p.name for p in NOTEBOOKS]
+    text = (edition / "README.md").read_text()
+    for p in NOTEBOOKS:
+        assert student.colab_url(p.name) in text
 
 
 # ------------------------------------------------------------------ the checkers
 
 
-def official_functions():
-    "Every function a solution cell defines, compiled on its own: (notebook, name, function)."
+def check_cells():
+    "(notebook, source of the check cell) for every exercise."
     found = []
     for path in NOTEBOOKS:
-        for cell in nbformat.read(path, as_version=4).cells:
-            if not student.is_solution(cell) or (tree := student._python(cell.source)) is None:
-                continue
-            for node in tree.body:
-                if isinstance(node, ast.FunctionDef):
-                    ns = {"torch": torch, **{n: getattr(model, n) for n in model.__all__}}
-                    exec(compile(ast.Module([node], []), f"{path.name}", "exec"), ns)
-                    found.append((path.name, node.name, ns[node.name]))
+        nb = nbformat.read(path, as_version=4)
+        found += [(path.name, nb.cells[c].source) for _, c, _ in student.exercises(nb, path.name) if c is not None]
     return found
 
 
-def checker_for(name):
-    return next((getattr(checks, c) for word, c in student.CHECKERS if word in name.lower()), None)
+CHECKERS = [n for n in checks.__all__ if n.startswith("check_")]
 
 
-OFFICIAL = [(nb, n, f) for nb, n, f in official_functions() if checker_for(n)]
-
-
-@pytest.mark.skipif(not OFFICIAL, reason="no solution cell defines a function a checker fits")
-@pytest.mark.parametrize("nb,name,fn", OFFICIAL, ids=[f"{nb}:{n}" for nb, n, _ in OFFICIAL])
-def test_checkers_accept_the_official_solutions(nb, name, fn, capsys):
-    assert checker_for(name)(fn) is True
-    assert "✓" in capsys.readouterr().out
+@pytest.mark.parametrize("name", CHECKERS)
+def test_every_checker_is_used_by_an_exercise_it_names(name):
+    users = sorted({nb for nb, src in check_cells() if re.search(rf"\b{name}\(", src)})
+    assert users, f"nbhelpers.checks.{name} is used by no exercise's check cell: use it or delete it"
+    doc = getattr(checks, name).__doc__
+    assert any(nb.removesuffix(".ipynb") in doc for nb in users), (
+        f"{name}'s docstring must name the exercise that uses it ({', '.join(users)}), it says: {doc}")
 
 
 @pytest.mark.parametrize("checker,fn", [(checks.check_sigmoid, model.sigmoid), (checks.check_sigmoid, torch.sigmoid),
@@ -177,7 +199,7 @@ def step_replaces(params, lr):
     (checks.check_step, step_replaces, "in place"),
 ])
 def test_checkers_reject_wrong_answers(checker, fn, says):
-    with pytest.raises(AssertionError, match=None) as e:
+    with pytest.raises(AssertionError) as e:
         checker(fn)
     assert says in str(e.value), f"the message should help: {e.value}"
 
@@ -188,6 +210,23 @@ def test_check_loss_notes_silent_broadcasting(capsys):
     assert "broadcast" in capsys.readouterr().out
     checks.check_loss(model.mnist_loss)
     assert "refuses" in capsys.readouterr().out
+
+
+def test_answered_tells_blanks_from_answers(capsys):
+    def stub(preds, y):
+        ...  # your code here
+
+    def stub_with_docstring(x):
+        "Left as given, with a docstring added."
+
+    def real(x):
+        return x
+
+    assert checks.answered(1, real, None, 0.0) is True
+    assert capsys.readouterr().out == ""
+    for blank in (..., stub, stub_with_docstring):
+        assert checks.answered(1, blank) is False
+        assert "Your turn" in capsys.readouterr().out
 
 
 # ------------------------------------------------------------------ the tool's own rules
@@ -201,32 +240,112 @@ def _nb(*cells):
     return nb
 
 
-def test_later_cells_may_not_need_a_solution():
-    nb = _nb(("code", "x = 1", []), ("markdown", "**Exercise.** Double it.", []),
-             ("code", "y = 2 * x", ["solution"]), ("code", "print(y)", []))
-    with pytest.raises(student.StudentError, match=r"cell 3 uses `y`.*solution cell 2"):
+def run_cells(nb):
+    "Run the code cells of `nb` in one namespace, as Run All would (IPython's display replaced by print)."
+    ns = {"display": print}
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            exec(compile(cell.source, "<cell>", "exec"), ns)
+    return ns
+
+
+EXERCISE = (("markdown", "# 09 · A title\n\nIntro.", []), ("code", "x = 1", []),
+            ("markdown", "**Exercise.** Double it, call it `y`.", []),
+            ("code", "# Double x; call it y\ny = 2 * x", ["solution"]),
+            ("code", 'assert y == 2, f"expected 2, got {y}"', []), ("code", "z = x + 1", []))
+
+
+def test_student_edition_runs_unanswered_and_checks_once_answered(capsys):
+    out = student.student_notebook(_nb(*EXERCISE), "09_a.ipynb")
+    prompt, check = out.cells[3].source, out.cells[4].source
+    assert prompt == "# Your turn: Double x; call it y\ny = ...  # your answer here\n"
+    assert check.splitlines()[2] == "if answered(y):"
+    ns = run_cells(out)  # Run All with the exercise left as given
+    assert ns["z"] == 2 and "Your turn" in capsys.readouterr().out
+    out.cells[3].source = "y = 2 * x"  # the right answer passes
+    run_cells(out)
+    assert "✓ your answer passes the check" in capsys.readouterr().out
+    out.cells[3].source = "y = 3"  # a wrong one fails with the notebook's own message
+    with pytest.raises(AssertionError, match="expected 2, got 3"):
+        run_cells(out)
+
+
+def test_a_function_exercise_keeps_its_signature_and_the_checker_runs():
+    nb = _nb(("code", "# Write sigmoid by hand\ndef my_sigmoid(x, *, eps=0.0):\n    return 1 / (1 + torch.exp(-x))",
+              ["solution"]),
+             ("code", "from nbhelpers.checks import check_sigmoid\ncheck_sigmoid(my_sigmoid)", []))
+    out = student.student_notebook(nb)
+    assert out.cells[0].source == "# Your turn: Write sigmoid by hand\ndef my_sigmoid(x, *, eps=0.0):\n    ...  # your code here\n"
+    assert "torch.exp" not in out.cells[0].source
+    assert "✓ your answer passes" not in out.cells[1].source, "a checker prints its own verdict"
+    ns = run_cells(out)
+    assert ns["my_sigmoid"](1) is None
+
+
+def test_later_cells_may_not_need_an_answer():
+    nb = _nb(*EXERCISE[:5], ("code", "print(y)", []))
+    with pytest.raises(student.StudentError, match=r"cell 5 uses `y`.*solution cell 3"):
+        student.student_notebook(nb)
+
+
+def test_a_check_must_read_the_answer():
+    nb = _nb(("code", "x = 1", []), ("code", "y = 2 * x", ["solution"]), ("code", "assert x == 1", []))
+    with pytest.raises(student.StudentError, match=r"check cell 2 below solution cell 1 reads none of.*\(y\)"):
+        student.student_notebook(nb)
+
+
+def test_an_answer_needs_a_check():
+    nb = _nb(("code", "y = 2", ["solution"]), ("markdown", "The end.", []))
+    with pytest.raises(student.StudentError, match="has no check cell below it"):
         student.student_notebook(nb)
 
 
 def test_a_later_cell_that_redefines_the_name_is_fine():
-    nb = _nb(("code", "y = 1", ["solution"]), ("code", "y = 3\nprint(y)", []), ("code", "y + 1", []),
-             ("code", "def f(y):\n    return y", []))
+    nb = _nb(("code", "y = 1", ["solution"]), ("code", "assert y == 1", []), ("code", "y = 3\nprint(y)", []),
+             ("code", "y + 1", []), ("code", "def f(y):\n    return y", []))
     out = student.student_notebook(nb)
     assert out.cells[0].source.startswith("# Your turn: answer the exercise above")
 
 
-def test_prompt_uses_the_first_comment_and_keeps_signatures():
-    src = "# Write sigmoid by hand\ndef my_sigmoid(x):\n    return 1 / (1 + torch.exp(-x))\n"
-    prompt = student.prompt_source(src)
-    assert prompt.startswith("# Your turn: Write sigmoid by hand\ndef my_sigmoid(x):\n    ...")
-    assert "check_sigmoid(my_sigmoid)" in prompt and "torch.exp" not in prompt
-    ns = {}
-    exec(prompt, ns)  # the prompt runs and defines only the stub
-    assert ns["my_sigmoid"](1) is None
-
-
 def test_student_tool_writes_nothing_for_a_broken_notebook(tmp_path):
     bad = tmp_path / "09_bad.ipynb"
-    nbformat.write(_nb(("code", "z = 1", ["solution"]), ("code", "z", [])), bad)
+    nbformat.write(_nb(("code", "z = 1", ["solution"]), ("code", "assert z", []), ("code", "z", [])), bad)
     assert student.main(["--out", str(tmp_path / "out"), str(bad)]) == 1
     assert not (tmp_path / "out" / "09_bad.ipynb").exists()
+
+
+def test_the_check_option_fails_on_a_stale_folder(tmp_path):
+    src = tmp_path / "01_a.ipynb"
+    nbformat.write(_nb(*EXERCISE), src)
+    assert student.main(["--out", str(tmp_path / "s"), str(src)]) == 0
+    assert student.main(["--check", "--out", str(tmp_path / "s"), str(src)]) == 0
+    nbformat.write(_nb(*EXERCISE, ("code", "w = 4", [])), src)
+    assert student.main(["--check", "--out", str(tmp_path / "s"), str(src)]) == 1
+
+
+# ------------------------------------------------------------------ Run All on the student edition
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(os.environ.get("NBHELPERS_STUDENT_RUN_ALL") != "1",
+                    reason="Run All on the whole student edition takes minutes: set NBHELPERS_STUDENT_RUN_ALL=1")
+def test_run_all_on_the_student_edition_with_exercises_left_as_given(tmp_path):
+    """Every committed student notebook runs top to bottom with its exercises unanswered, on the offline
+    sample (an empty HOME, MNIST_PNG unset), each check cell printing its "Your turn" reminder."""
+    env = {k: v for k, v in os.environ.items() if k not in ("MNIST_PNG", "FASTAI_HOME", "NBHELPERS_CACHE")}
+    env.update(HOME=str(tmp_path), NBHELPERS_QUIET="1")
+    code = (
+        "import sys, nbformat\n"
+        "from nbclient import NotebookClient\n"
+        "for p in sys.argv[1:]:\n"
+        "    nb = nbformat.read(p, as_version=4)\n"
+        f"    NotebookClient(nb, timeout=900, kernel_name='python3', resources={{'metadata': {{'path': {str(COMMITTED)!r}}}}}).execute()\n"
+        "    checks = [c for c in nb.cells if 'check' in c.metadata.get('tags', [])]\n"
+        "    text = lambda c: ''.join(o.get('text', '') for o in c.outputs)\n"
+        "    assert checks and all('Your turn' in text(c) for c in checks), p\n"
+        "    print(p.rsplit('/', 1)[-1], 'ran;', len(checks), 'check(s) said Your turn', flush=True)\n")
+    paths = sorted(str(p) for p in COMMITTED.glob("[0-9]*.ipynb"))
+    run = subprocess.run([sys.executable, "-c", code, *paths], env=env, cwd=tmp_path, capture_output=True, text=True)
+    print(run.stdout)
+    assert run.returncode == 0, f"Run All failed on the student edition:\n{run.stdout}\n{run.stderr[-3000:]}"
+    assert run.stdout.count(" ran;") == len(NOTEBOOKS)

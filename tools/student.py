@@ -1,29 +1,38 @@
-"""`make student`: the student edition, build/student/<same names>.ipynb.
+"""`make student`: the student edition, student/<same names>.ipynb (committed, like fastbook's clean/).
 
-    python tools/student.py                        # notebooks/[0-9]*.ipynb -> build/student/
-    python tools/student.py --out DIR a.ipynb ...
+    python tools/student.py                  # notebooks/[0-9]*.ipynb -> student/ (and student/README.md)
+    python tools/student.py --out DIR        # the same, into DIR (the sync test compares the two)
+    python tools/student.py --check          # exit 1 if student/ differs from what the tool would write
 
-Each cell tagged `solution` becomes a short prompt: a code cell tagged `exercise` that says
-what to do ("# Your turn: ..." from the solution's first comment line, else the **Exercise.**
-paragraph above it, else a generic line), keeps the *signature* of any
-function the answer defines (body `...`), and names the checker from `nbhelpers.checks` that
-fits.  The prompt cell runs without error and defines nothing the rest of the notebook uses.
+An exercise in a source notebook is: a markdown prompt, the answer in a code cell tagged
+`solution`, and right below it a check cell (an assertion with the expected value, or a checker
+from `nbhelpers.checks`).  In the student edition
 
-The design rule that makes "Run All" work in the student edition: **no later cell may use a
-name that only a solution cell defines.**  This tool enforces it: it refuses (exit 1, naming
-the cell and the name) to write a notebook that breaks it.  Exercises therefore compute things
-on the side (a baseline, an alternative loss, one hand-written step); the lesson carries on
-with what the non-solution cells built.
+* the answer becomes a prompt cell tagged `exercise`: `# Your turn: ...`, then `name = ...` for
+  each answer the check reads and the signature of each function the answer defines (body `...`);
+* the check cell is kept, under `if answered(name, ...):` (`nbhelpers.checks.answered`): while
+  the `...` are still there it prints a "your turn" line and checks nothing; once the student
+  has answered, it runs the original check, which says what is wrong, if anything.
 
-Outputs are cleared, execution counts set to None, the Colab badge (which opens the full
-edition with the answers) replaced by a note, and each file is written atomically.
+So **Run All works on the student edition with every exercise left as given**, and a blank
+answer is never reported as a right one.  For that the tool enforces two rules, and refuses
+(exit 1, naming the cell and the name) a notebook that breaks either:
+
+1. a check cell reads at least one name the answer defines (else it would check nothing);
+2. no later cell uses a name that only an answer (or its check) defines: the lesson carries on
+   with what the other cells built.
+
+The header keeps the title, replaces the Colab badge by one that opens the student copy, and
+says how to check answers.  Outputs are cleared and each file is written atomically.
 """
 
 import argparse
 import ast
 import copy
+import difflib
 import re
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -31,17 +40,41 @@ import nbformat
 from atomic import notebook_text, write_atomically
 
 ROOT = Path(__file__).resolve().parent.parent
+FOLDER = "student"
+BRANCH = "main"
 BADGE = re.compile(r"\[!\[Open In Colab\]\([^)]*\)\]\([^)]*\)\n?")
-NOTE = ("*Student edition: the answers to the exercises are blanked; write yours in the cells marked "
-        "\"Your turn\". The full notebook in the project has the answers.*\n")
 GENERIC = "answer the exercise above in this cell"
-# Which checker fits a function, by what its name says.
-CHECKERS = [("loss", "check_loss"), ("sigmoid", "check_sigmoid"), ("accuracy", "check_accuracy"),
-            ("step", "check_step")]
+HEADER = (
+    "*Student edition.* Each exercise has a cell that starts with `# Your turn:`: replace its `...` with your "
+    "answer and run it, then run the cell right below it, which checks your answer and says what is wrong, if "
+    "anything. Until you have answered, that check only prints a reminder, so **Run All** works from top to "
+    "bottom. The questions at the end are for discussion.\n")
+CHECK_NOTE = "# The check: it runs once you have answered the cell above (until then it only reminds you).\n"
+CHECK_PASSED = '    print("✓ your answer passes the check")\n'
 
 
 class StudentError(Exception):
-    "A source notebook breaks the student-edition rule; the message says which cell and name."
+    "A source notebook breaks a student-edition rule; the message says which cell and name."
+
+
+def repository(pyproject=ROOT / "pyproject.toml"):
+    "The one repository address: pyproject.toml [project.urls] Repository, e.g. https://github.com/owner/name."
+    import tomllib
+
+    with open(pyproject, "rb") as f:
+        return tomllib.load(f)["project"]["urls"]["Repository"].rstrip("/").removesuffix(".git")
+
+
+def colab_url(name, repo=None):
+    "The Colab address of student/<name>."
+    m = re.fullmatch(r"https://github\.com/([^/]+/[^/]+)", repo or repository())
+    if not m:
+        raise ValueError(f"[project.urls] Repository must be https://github.com/<owner>/<name>, not {repo!r}")
+    return f"https://colab.research.google.com/github/{m.group(1)}/blob/{BRANCH}/{FOLDER}/{name}"
+
+
+def badge(name, repo=None):
+    return f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({colab_url(name, repo)})"
 
 
 def _python(src):
@@ -110,110 +143,220 @@ def is_solution(cell):
     return "solution" in cell.get("metadata", {}).get("tags", [])
 
 
-def check_independence(nb, name="notebook"):
-    "Raise StudentError if a later non-solution cell uses a name only a solution cell defines."
-    only_in_solutions = {}  # name -> index of the solution cell that defines it
+def exercises(nb, name="notebook"):
+    """[(solution index, check index or None, names the check reads from the answer)], checking both rules."""
+    found = []
+    only_in_answers = {}  # name -> the solution cell that defines it
+    pending = None  # (solution index, names it defines) until its check cell is seen
     for i, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
         tree = _python(cell.source)
+        if is_solution(cell):
+            if pending:
+                found.append((pending[0], None, set()))
+            if tree is None:
+                raise StudentError(f"{name}: solution cell {i} does not parse as Python")
+            names = defined_names(tree)
+            for n in names:
+                only_in_answers[n] = i
+            pending = (i, names)
+            continue
         if tree is None:
             continue
-        if is_solution(cell):
-            for n in defined_names(tree):
-                only_in_solutions.setdefault(n, i)
+        if pending:  # the check cell of the answer just above
+            sol, names = pending
+            pending = None
+            reads = used_names(tree) & names
+            if not reads:
+                raise StudentError(
+                    f"{name}: the check cell {i} below solution cell {sol} reads none of the names the answer defines "
+                    f"({', '.join(sorted(names)) or 'it defines none'}), so it would check nothing in the student "
+                    "edition. Give the answer a name (`n_params = ...`) and check that name.")
+            if cell.source.lstrip().startswith("%%"):
+                raise StudentError(f"{name}: the check cell {i} starts with a cell magic; the student edition must "
+                                   "wrap it in `if answered(...):`")
+            found.append((sol, i, reads))
+            for n in defined_names(tree):  # what the check computes exists only once answered
+                only_in_answers[n] = sol
             continue
-        bad = sorted(used_names(tree) & set(only_in_solutions))
+        bad = sorted(used_names(tree) & set(only_in_answers))
         if bad:
             n = bad[0]
             raise StudentError(
-                f"{name}: cell {i} uses `{n}`, which only the solution cell {only_in_solutions[n]} defines; in the "
-                "student edition that cell is blank, so this cell would fail. Define it in a non-solution cell, or "
-                "make the exercise compute something on the side.")
+                f"{name}: cell {i} uses `{n}`, which only the solution cell {only_in_answers[n]} (or its check) "
+                "defines; in the student edition that answer is blank, so this cell would fail. Define it in a "
+                "non-solution cell, or make the exercise compute something on the side.")
         for n in defined_names(tree):
-            only_in_solutions.pop(n, None)
+            only_in_answers.pop(n, None)
+    if pending:
+        raise StudentError(f"{name}: solution cell {pending[0]} has no check cell below it; add an assertion "
+                           "with the expected value, or a checker from nbhelpers.checks")
+    return found
 
 
-def _exercise_text(markdown):
-    "The paragraph that starts with **Exercise.**, on one line, without that label."
-    para = next((p for p in re.split(r"\n\s*\n", markdown) if re.search(r"\*\*Exercise", p, re.I)), "")
-    text = " ".join(re.sub(r"\*\*Exercise\.?\*\*\s*", "", para, flags=re.I).split())
-    return text if len(text) <= 400 else text[:397] + "..."
+def check_independence(nb, name="notebook"):
+    "Raise StudentError if the notebook breaks a student-edition rule (see the module docstring)."
+    exercises(nb, name)
 
 
-def prompt_source(solution, previous_markdown=""):
-    "The prompt that replaces a solution cell's source."
-    comment = next((line.lstrip("# ").strip() for line in solution.splitlines() if line.strip().startswith("#")
-                    and line.lstrip("# ").strip()), None)
-    if comment:
-        task = comment
-    elif re.search(r"\*\*Exercise", previous_markdown, re.I):
-        task = _exercise_text(previous_markdown)
-    else:
-        task = GENERIC
+def prompt_source(solution, reads=()):
+    """The prompt that replaces a solution cell: the task (the answer's first comment, else a generic line),
+    `name = ...` for each answer the check reads, and the signature of each function it defines (body `...`)."""
+    task = next((line.lstrip("# ").strip() for line in solution.splitlines() if line.strip().startswith("#")
+                 and line.lstrip("# ").strip()), GENERIC)
     lines = textwrap.wrap(f"Your turn: {task}", width=96, initial_indent="# ", subsequent_indent="# ")
     tree = _python(solution)
-    checks, stubs = [], 0
-    for node in tree.body if tree else []:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            stubs += 1
-            lines += [f"def {node.name}({ast.unparse(node.args)}):", "    ...  # your code here", ""]
-            for word, checker in CHECKERS:
-                if word in node.name.lower():
-                    checks.append(f"{checker}({node.name})")
-                    break
-    if checks:
-        lines.append(f"# Check it: from nbhelpers.checks import {', '.join(c.split('(')[0] for c in checks)}; "
-                     + "; ".join(checks))
-    elif not stubs:
+    functions = [n for n in (tree.body if tree else []) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    for node in functions:
+        lines += [f"def {node.name}({ast.unparse(node.args)}):", "    ...  # your code here", ""]
+    for n in sorted(set(reads) - {f.name for f in functions}):
+        lines.append(f"{n} = ...  # your answer here")
+    if not functions and not reads:
         lines.append("...")
     return "\n".join(lines).rstrip() + "\n"
 
 
-def student_notebook(nb, name="notebook"):
+def _display_last(src):
+    "`src` with a final bare expression wrapped in display(), so it still shows inside an `if`."
+    tree = _python(src)
+    last = tree.body[-1] if tree and tree.body else None
+    if not isinstance(last, ast.Expr) or (isinstance(last.value, ast.Call) and isinstance(last.value.func, ast.Name)
+                                          and last.value.func.id in ("print", "display")):
+        return src
+    lines = src.rstrip().splitlines()
+    if len(lines) != last.end_lineno or last.col_offset or ast.get_source_segment(src, last) is None:
+        return src  # magics moved the lines: leave it
+    head = "\n".join(lines[:last.lineno - 1])
+    expr = ast.get_source_segment(src, last)
+    expr = f"({expr})" if isinstance(last.value, ast.Tuple) and not expr.startswith("(") else expr
+    return (head + "\n" if head else "") + f"display({expr})"
+
+
+def check_source(check, reads):
+    "The check cell, run only once every answer it reads is filled in."
+    body = textwrap.indent(_display_last(check.rstrip()) + "\n", "    ")
+    done = "" if re.search(r"\bcheck_\w+\(", check) else CHECK_PASSED
+    return (CHECK_NOTE + "from nbhelpers.checks import answered\n"
+            f"if answered({', '.join(sorted(reads))}):\n" + body + done)
+
+
+def header(source, name, repo=None):
+    "The first markdown cell with the student badge and how to check answers."
+    new = badge(name, repo) + "\n\n" + HEADER
+    if BADGE.search(source):
+        return BADGE.sub(lambda _: new, source, count=1)
+    title, _, rest = source.partition("\n")
+    return f"{title}\n\n{new}\n{rest.lstrip()}" if title.startswith("#") else f"{new}\n{source}"
+
+
+def student_notebook(nb, name="notebook", repo=None):
     "The student edition of notebook `nb` (a new object; `nb` is not changed)."
-    check_independence(nb, name)
+    found = exercises(nb, name)
     nb = copy.deepcopy(nb)
-    previous_markdown = ""
+    checks = {c: (s, reads) for s, c, reads in found}
+    reads_of = {s: reads for s, _, reads in found}
+    first_markdown = True
     for i, cell in enumerate(nb.cells):
         meta = cell.setdefault("metadata", {})
         meta.pop("execution", None)  # nbclient's timings
         if cell.cell_type == "markdown":
-            if i == 0 and BADGE.search(cell.source):
-                cell.source = BADGE.sub(NOTE, cell.source, count=1)
-            previous_markdown = cell.source
+            if first_markdown:
+                cell.source = header(cell.source, name, repo)
+                first_markdown = False
             continue
         if cell.cell_type != "code":
             continue
         cell.outputs = []
         cell.execution_count = None
+        tags = [t for t in meta.get("tags", []) if not t.startswith("nbval-")]
         if is_solution(cell):
-            cell.source = prompt_source(cell.source, previous_markdown)
-            meta["tags"] = [t for t in meta.get("tags", []) if t != "solution"] + ["exercise"]
+            cell.source = prompt_source(cell.source, reads_of.get(i, ()))
+            tags = [t for t in tags if t != "solution"] + ["exercise"]
+        elif i in checks:
+            cell.source = check_source(cell.source, checks[i][1])
+            tags = [*tags, "check"]
+        if tags:
+            meta["tags"] = tags
+        else:
+            meta.pop("tags", None)
     nbformat.validate(nb)
     return nb
+
+
+def readme(names, repo=None):
+    "student/README.md: what this folder is, and one Colab link per notebook."
+    rows = "\n".join(f"| [{n}]({n}) | {badge(n, repo)} |" for n in names)
+    return f"""# Student edition
+
+The notebooks of the series with the exercise answers taken out. Generated by `make student`
+from `notebooks/` (do not edit here: edit the notebook there, then run `make student`).
+
+Each exercise has a cell that starts with `# Your turn:`. Replace its `...` with your answer and
+run it, then run the cell right below it: it checks your answer and says what is wrong, if
+anything. Until you have answered, that check only prints a reminder, so Run All works.
+
+| notebook | open in Colab |
+|---|---|
+{rows}
+"""
+
+
+def build(paths, out, repo=None, verbose=True):
+    "Write the student edition of `paths` into `out`; return the number of notebooks refused."
+    failed = 0
+    out = Path(out)
+    for src in paths:
+        nb = nbformat.read(src, as_version=4)
+        try:
+            edition = student_notebook(nb, src.name, repo)
+        except StudentError as e:
+            print(e, file=sys.stderr)
+            failed += 1
+            continue
+        write_atomically(out / src.name, notebook_text(edition))
+        if verbose:
+            n = sum(is_solution(c) for c in nb.cells)
+            print(f"{src.name}: {n} exercise(s) -> {out / src.name}")
+    write_atomically(out / "README.md", readme([p.name for p in paths], repo))
+    return failed
+
+
+def differences(built, committed):
+    "What differs between a fresh build and the committed folder: a list of lines (empty when in sync)."
+    built, committed = Path(built), Path(committed)
+    names = sorted({p.name for p in built.iterdir()} | {p.name for p in committed.glob("*") if p.is_file()})
+    found = []
+    for n in names:
+        a, b = built / n, committed / n
+        if not b.exists():
+            found.append(f"{FOLDER}/{n} is missing")
+        elif not a.exists():
+            found.append(f"{FOLDER}/{n} has no source notebook any more")
+        elif a.read_bytes() != b.read_bytes():
+            diff = difflib.unified_diff(b.read_text().splitlines(), a.read_text().splitlines(), lineterm="", n=0)
+            found.append(f"{FOLDER}/{n} is out of date:\n" + "\n".join(list(diff)[2:12]))
+    return found
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("notebooks", nargs="*", help="default: notebooks/[0-9]*.ipynb")
-    ap.add_argument("--out", default=str(ROOT / "build" / "student"))
+    ap.add_argument("--out", default=str(ROOT / FOLDER))
+    ap.add_argument("--check", action="store_true", help=f"only compare {FOLDER}/ with a fresh build")
     args = ap.parse_args(argv)
     paths = [Path(p) for p in args.notebooks] or sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
-    failed = 0
-    for src in paths:
-        nb = nbformat.read(src, as_version=4)
-        try:
-            out = student_notebook(nb, src.name)
-        except StudentError as e:
-            print(e, file=sys.stderr)
-            failed += 1
-            continue
-        dest = Path(args.out) / src.name
-        write_atomically(dest, notebook_text(out))
-        n = sum(is_solution(c) for c in nb.cells)
-        print(f"{src.name}: {n} exercise(s) -> {dest}")
-    return 1 if failed else 0
+    if args.check:
+        with tempfile.TemporaryDirectory() as tmp:
+            if build(paths, tmp, verbose=False):
+                return 1
+            found = differences(tmp, args.out)
+        for line in found:
+            print(line, file=sys.stderr)
+        if found:
+            print(f"{FOLDER}/ is out of date with notebooks/: run `make student` and commit {FOLDER}/", file=sys.stderr)
+        return 1 if found else 0
+    return 1 if build(paths, args.out) else 0
 
 
 if __name__ == "__main__":
