@@ -5,10 +5,11 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PAIR   ?= 2,6
 
-.PHONY: run test unit lab bench student notebooks lint fix-badges constraints clean help
+.PHONY: run test unit lab bench student notebooks lint fix-badges constraints clean help pairs
 
 help:
 	@echo "make run      set up, then execute the notebook series into build/ and print a summary"
+	@echo "make pairs    run notebooks 01-07 for all 45 pairs of digits (2 at a time) and write docs/pairs.md"
 	@echo "make test     set up, then run the unit tests and the notebook tests (nbval)"
 	@echo "make lab      open JupyterLab on notebooks/"
 	@echo "make bench    run the benchmarks (build/bench.json, build/bench.md)"
@@ -23,6 +24,10 @@ $(STAMP): pyproject.toml constraints.txt
 
 run: $(STAMP)
 	$(BIN)/python tools/run_series.py --pair $(PAIR)
+
+# All 45 pairs through run_series, two at a time; resumable (build/pairs/ keeps each pair's result).
+pairs: $(STAMP)
+	$(BIN)/python tools/pairs.py --jobs 2
 
 test: $(STAMP)
 	$(BIN)/python tools/run_tests.py

@@ -136,3 +136,67 @@ def test_series_for_another_pair_on_the_offline_sample(tmp_path):
     summary = json.loads((tmp_path / "build" / "summary.json").read_text())
     assert summary["pair"] == [3, 8] and summary["kind"] == "sample" and len(summary["notebooks"]) >= 7
     assert _digest(ROOT / "notebooks") == before
+
+
+# ------------------------------------------------------------------ make pairs (tools/pairs.py)
+
+import pairs  # noqa: E402
+
+
+def test_parse_pairs():
+    assert pairs.parse_pairs(["5,3", " 4 , 9 "]) == [(3, 5), (4, 9)]
+    assert len(pairs.ALL_PAIRS) == 45
+    with pytest.raises(SystemExit, match="3,5"):
+        pairs.parse_pairs(["3,3"])
+
+
+def _tree(tmp_path):
+    "A tiny series the sweep can run: tools/ from the project, notebook 01 passes, 05 fails."
+    tree = tmp_path / "tree"
+    (tree / "tools").mkdir(parents=True)
+    (tree / "notebooks").mkdir()
+    for name in ("run_series.py", "execute_notebooks.py", "atomic.py"):
+        (tree / "tools" / name).write_text((ROOT / "tools" / name).read_text())
+    _notebook(tree / "notebooks" / "01_fine.ipynb", "a, b = 2, 6", "print(f'{a} vs {b}: accuracy 97.50%')",
+              tags={0: ["parameters"], 1: ["headline"]})
+    _notebook(tree / "notebooks" / "05_broken.ipynb", "a, b = 2, 6", "acc = 0.9",
+              "assert acc > 0.95, f'linear model {acc:.4f} < 0.95 for {a} vs {b}'", tags={0: ["parameters"]})
+    return tree
+
+
+def test_a_pair_is_run_recorded_and_cached(tiny_mnist, tmp_path, monkeypatch):
+    "run_pair goes past a failing notebook, records the error, and the cache skips the pair for the same code."
+    monkeypatch.setenv("MNIST_PNG", str(tiny_mnist))
+    out = tmp_path / "pairs"
+    r = pairs.run_pair((3, 5), _tree(tmp_path), "abc1234", "digest1", out=out)
+    assert not r["ok"] and r["pair"] == [3, 5] and 0 <= r["baseline"] <= 1
+    assert r["notebooks"]["01"] == {"ok": True, "seconds": r["notebooks"]["01"]["seconds"],
+                                    "headline": "3 vs 5: accuracy 97.50%"}
+    assert r["notebooks"]["05"]["error"] == "AssertionError: linear model 0.9000 < 0.95 for 3 vs 5"
+    assert (out / "pair-3-5" / "notebooks" / "05_broken.failed.ipynb").exists()
+    assert pairs.cached((3, 5), "digest1", out=out) == r
+    assert pairs.cached((3, 5), "other code", out=out) is None and pairs.cached((4, 9), "digest1", out=out) is None
+
+
+def _result(a, b, acc, relu, base=0.9, ok=True):
+    heads = {"04": f"validation accuracy {acc - 0.01:.2%} after 250 full-batch steps",
+             "05": f"validation accuracy {acc:.2%} (linear model, minibatch SGD, 20 epochs)",
+             "06": f"validation accuracy {acc:.2%} (linear model, fastai Learner, 20 epochs)",
+             "07": f"validation accuracy {relu:.2%} (ReLU net) vs {acc:.2%} (linear)"}
+    nbs = {nb: {"ok": True, "seconds": 10.0, "headline": heads.get(nb, "11,876 images")} for nb in pairs.NOTEBOOKS}
+    if not ok:
+        nbs["05"] = {"ok": False, "seconds": 5.0, "error": "AssertionError: linear model 0.9201 < 0.9400",
+                     "line": "line 2: assert acc >= target", "first_line": "# the target"}
+    return {"pair": [a, b], "kind": "full", "baseline": base, "commit": "abc1234", "code": "d",
+            "date": "2026-11-28 06:30 UTC", "seconds": 300.0, "notebooks": nbs, "ok": ok}
+
+
+def test_report(tmp_path):
+    results = [_result(2, 6, 0.986, 0.995, 0.95), _result(3, 5, 0.95, 0.98, 0.85), _result(4, 9, 0.96, 0.99, ok=False)]
+    text = pairs.report(results, "make pairs", doc=tmp_path / "pairs.md").read_text()
+    assert "**Partial: 3 of 45 pairs so far.**" in text and "`make pairs`" in text and "2026-11-28" in text
+    assert "**2 of 3 pairs pass every notebook.**" in text
+    assert "| 3 vs 5 | 85.00% | 95.00% | 95.00% | 98.00% | +3.00 points |" in text, text
+    assert "| linear, minibatch (05) | +3.60 points | 2 vs 6 |" in text, text
+    assert "4 vs 9, 05: `AssertionError: linear model 0.9201 < 0.9400` at `line 2: assert acc >= target`" in text
+    assert "| 4,9 | 0.9000 |" in text and "**FAILED**" in text
