@@ -12,8 +12,8 @@
 import os
 import re
 import shutil
-import subprocess
 import sys
+import time
 from pathlib import Path
 
 import nbformat
@@ -326,26 +326,37 @@ def test_the_check_option_fails_on_a_stale_folder(tmp_path):
 # ------------------------------------------------------------------ Run All on the student edition
 
 
+LAST = ("import os\n"  # the data source, and the kernel's peak resident memory (kB) where /proc has it
+        "from nbhelpers.data import mnist_path\n"
+        "print(mnist_path(download=False, verbose=False).kind)\n"
+        "print(next((l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')), '?')"
+        " if os.path.exists('/proc/self/status') else '?')")
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(os.environ.get("NBHELPERS_STUDENT_RUN_ALL") != "1",
                     reason="Run All on the whole student edition takes minutes: set NBHELPERS_STUDENT_RUN_ALL=1")
-def test_run_all_on_the_student_edition_with_exercises_left_as_given(tmp_path):
-    """Every committed student notebook runs top to bottom with its exercises unanswered, on the offline
-    sample (an empty HOME, MNIST_PNG unset), each check cell printing its "Your turn" reminder."""
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_run_all_on_the_student_edition_with_exercises_left_as_given(path, tmp_path):
+    """A committed student notebook runs top to bottom with its exercises unanswered, on the offline
+    sample (the kernel gets an empty HOME and no MNIST_PNG), each check printing its "Your turn" reminder."""
+    from nbclient import NotebookClient
+
     env = {k: v for k, v in os.environ.items() if k not in ("MNIST_PNG", "FASTAI_HOME", "NBHELPERS_CACHE")}
     env.update(HOME=str(tmp_path), NBHELPERS_QUIET="1")
-    code = (
-        "import sys, nbformat\n"
-        "from nbclient import NotebookClient\n"
-        "for p in sys.argv[1:]:\n"
-        "    nb = nbformat.read(p, as_version=4)\n"
-        f"    NotebookClient(nb, timeout=900, kernel_name='python3', resources={{'metadata': {{'path': {str(COMMITTED)!r}}}}}).execute()\n"
-        "    checks = [c for c in nb.cells if 'check' in c.metadata.get('tags', [])]\n"
-        "    text = lambda c: ''.join(o.get('text', '') for o in c.outputs)\n"
-        "    assert checks and all('Your turn' in text(c) for c in checks), p\n"
-        "    print(p.rsplit('/', 1)[-1], 'ran;', len(checks), 'check(s) said Your turn', flush=True)\n")
-    paths = sorted(str(p) for p in COMMITTED.glob("[0-9]*.ipynb"))
-    run = subprocess.run([sys.executable, "-c", code, *paths], env=env, cwd=tmp_path, capture_output=True, text=True)
-    print(run.stdout)
-    assert run.returncode == 0, f"Run All failed on the student edition:\n{run.stdout}\n{run.stderr[-3000:]}"
-    assert run.stdout.count(" ran;") == len(NOTEBOOKS)
+    nb = nbformat.read(COMMITTED / path.name, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell(LAST))
+    start = time.perf_counter()
+    NotebookClient(nb, timeout=900, kernel_name="python3",
+                   resources={"metadata": {"path": str(COMMITTED)}}).execute(env=env)  # raises on a failing cell
+    seconds = time.perf_counter() - start
+
+    def text(cell):
+        return "".join(o.get("text", "") for o in cell.outputs)
+
+    kind, peak = text(nb.cells[-1]).split()
+    assert kind == "sample", f"the kernel should have used the offline sample, it used {kind!r}"
+    checks = [c for c in nb.cells if "check" in c.metadata.get("tags", [])]
+    assert checks and all("Your turn" in text(c) for c in checks), "every check should say it is the student's turn"
+    print(f"{path.name}: Run All in {seconds:.1f} s, {len(checks)} check(s) said 'Your turn', kernel peak "
+          + (f"{int(peak) / 1024:.0f} MiB" if peak.isdigit() else "unknown"))

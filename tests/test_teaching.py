@@ -154,3 +154,58 @@ def test_cheatsheet_shape_is_true(statement):
     torch.manual_seed(0)
     got = [tuple(s) for s in STATEMENTS[statement]()]
     assert got == expected_shapes(statement), f"the cheat sheet says {statement!r}; the operations give {got}"
+
+
+# ------------------------------------------------------------------ the teacher's guide
+
+GUIDE = ROOT / "docs" / "teaching.md"
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
+
+
+def numbered_items(text, heading):
+    "The items of the numbered list that follows the line `heading` (up to the next heading)."
+    lines = text.splitlines()
+    try:
+        start = next(i for i, line in enumerate(lines) if line.strip() == heading)
+    except StopIteration:
+        return None
+    items = []
+    for line in lines[start + 1:]:
+        if line.startswith("#"):
+            break
+        if m := re.match(r"(\d+)\. \S", line):
+            items.append(int(m.group(1)))
+    return items
+
+
+def questions(path):
+    "The numbers of the end-of-notebook questions: the numbered list under the heading '## Questions'."
+    import nbformat
+
+    for cell in nbformat.read(path, as_version=4).cells:
+        if cell.cell_type == "markdown" and "## Questions" in cell.source.splitlines():
+            return numbered_items(cell.source, "## Questions")
+    return None
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_the_guide_answers_every_question(path):
+    asked = questions(path)
+    assert asked, f"{path.name} has no numbered list under a '## Questions' heading"
+    assert asked == list(range(1, len(asked) + 1)), f"{path.name}: questions numbered {asked}"
+    nn = path.name[:2]
+    answered = numbered_items(GUIDE.read_text(encoding="utf-8"), f"### {nn} answers")
+    assert answered is not None, f"docs/teaching.md has no heading '### {nn} answers'"
+    assert answered == asked, (f"{path.name} asks {len(asked)} questions; docs/teaching.md '### {nn} answers' "
+                               f"answers {len(answered)} ({answered})")
+
+
+def test_the_answers_stay_out_of_the_student_edition():
+    text = GUIDE.read_text(encoding="utf-8")
+    answers = [m.group(1) for m in re.finditer(r"^\d+\. (.{40,}?)$", text, re.M)
+               if re.search(r"^### \d\d answers$", text[:m.start()], re.M)]
+    assert answers, "docs/teaching.md has no answers yet"
+    for path in sorted((ROOT / "student").glob("*.ipynb")):
+        notebook = path.read_text(encoding="utf-8")
+        leaked = [a for a in answers if a[:40] in notebook]
+        assert not leaked, f"student/{path.name} contains answers from the guide: {leaked[:2]}"
