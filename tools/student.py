@@ -19,8 +19,9 @@ answer is never reported as a right one.  For that the tool enforces two rules, 
 (exit 1, naming the cell and the name) a notebook that breaks either:
 
 1. a check cell reads at least one name the answer defines (else it would check nothing);
-2. no later cell uses a name that only an answer (or its check) defines: the lesson carries on
-   with what the other cells built.
+2. a later cell that reads an answer (a name only an answer or its check defines) may only check
+   or show it: it defines nothing, and is guarded the same way; the lesson carries on with what
+   the other cells built.
 
 The header keeps the title, replaces the Colab badge by one that opens the student copy, and
 says how to check answers.  Outputs are cleared and each file is written atomically.
@@ -50,6 +51,7 @@ HEADER = (
     "anything. Until you have answered, that check only prints a reminder, so **Run All** works from top to "
     "bottom. The questions at the end are for discussion.\n")
 CHECK_NOTE = "# The check: it runs once you have answered the cell above (until then it only reminds you).\n"
+LATER_NOTE = "# This cell reads your answer: it runs once you have answered the exercise above.\n"
 CHECK_PASSED = '    print("✓ your answer passes the check")\n'
 
 
@@ -144,7 +146,10 @@ def is_solution(cell):
 
 
 def exercises(nb, name="notebook"):
-    """[(solution index, check index or None, names the check reads from the answer)], checking both rules."""
+    """[(solution index, index of a cell that reads its answer, the names it reads)], checking both rules.
+
+    The first entry for each solution is its check cell, right below it; later entries are cells that
+    only check or show an answer."""
     found = []
     only_in_answers = {}  # name -> the solution cell that defines it
     pending = None  # (solution index, names it defines) until its check cell is seen
@@ -154,7 +159,8 @@ def exercises(nb, name="notebook"):
         tree = _python(cell.source)
         if is_solution(cell):
             if pending:
-                found.append((pending[0], None, set()))
+                raise StudentError(f"{name}: solution cell {pending[0]} has no check cell below it (the next code "
+                                   f"cell, {i}, is another solution)")
             if tree is None:
                 raise StudentError(f"{name}: solution cell {i} does not parse as Python")
             names = defined_names(tree)
@@ -181,12 +187,15 @@ def exercises(nb, name="notebook"):
                 only_in_answers[n] = sol
             continue
         bad = sorted(used_names(tree) & set(only_in_answers))
+        if bad and not defined_names(tree):  # it only checks or shows an answer: guarded like a check
+            found.append((only_in_answers[bad[0]], i, set(bad)))
+            continue
         if bad:
             n = bad[0]
             raise StudentError(
                 f"{name}: cell {i} uses `{n}`, which only the solution cell {only_in_answers[n]} (or its check) "
-                "defines; in the student edition that answer is blank, so this cell would fail. Define it in a "
-                "non-solution cell, or make the exercise compute something on the side.")
+                "defines, and defines names of its own; in the student edition that answer is blank, so this cell "
+                "could not run. Define it in a non-solution cell, or make the exercise compute something on the side.")
         for n in defined_names(tree):
             only_in_answers.pop(n, None)
     if pending:
@@ -205,6 +214,7 @@ def prompt_source(solution, reads=()):
     `name = ...` for each answer the check reads, and the signature of each function it defines (body `...`)."""
     task = next((line.lstrip("# ").strip() for line in solution.splitlines() if line.strip().startswith("#")
                  and line.lstrip("# ").strip()), GENERIC)
+    task = re.sub(r"^your turn:\s*", "", task, flags=re.I) or GENERIC
     lines = textwrap.wrap(f"Your turn: {task}", width=96, initial_indent="# ", subsequent_indent="# ")
     tree = _python(solution)
     functions = [n for n in (tree.body if tree else []) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
@@ -221,9 +231,10 @@ def _display_last(src):
     "`src` with a final bare expression wrapped in display(), so it still shows inside an `if`."
     tree = _python(src)
     last = tree.body[-1] if tree and tree.body else None
-    if not isinstance(last, ast.Expr) or (isinstance(last.value, ast.Call) and isinstance(last.value.func, ast.Name)
-                                          and last.value.func.id in ("print", "display")):
-        return src
+    call = last.value.func.id if isinstance(last, ast.Expr) and isinstance(last.value, ast.Call) and isinstance(
+        last.value.func, ast.Name) else ""
+    if not isinstance(last, ast.Expr) or call in ("print", "display") or call.startswith("check_"):
+        return src  # a checker prints its own verdict
     lines = src.rstrip().splitlines()
     if len(lines) != last.end_lineno or last.col_offset or ast.get_source_segment(src, last) is None:
         return src  # magics moved the lines: leave it
@@ -233,12 +244,17 @@ def _display_last(src):
     return (head + "\n" if head else "") + f"display({expr})"
 
 
-def check_source(check, reads):
-    "The check cell, run only once every answer it reads is filled in."
+def check_source(check, reads, note=CHECK_NOTE):
+    "The check cell (or a later cell that reads an answer), run only once every answer it reads is filled in."
     body = textwrap.indent(_display_last(check.rstrip()) + "\n", "    ")
     done = "" if re.search(r"\bcheck_\w+\(", check) else CHECK_PASSED
-    return (CHECK_NOTE + "from nbhelpers.checks import answered\n"
+    return (note + "from nbhelpers.checks import answered\n"
             f"if answered({', '.join(sorted(reads))}):\n" + body + done)
+
+
+def _is_check_below(nb, i, solution):
+    "True if code cell i is the first code cell after the solution cell."
+    return next(k for k in range(solution + 1, len(nb.cells)) if nb.cells[k].cell_type == "code") == i
 
 
 def header(source, name, repo=None):
@@ -255,7 +271,9 @@ def student_notebook(nb, name="notebook", repo=None):
     found = exercises(nb, name)
     nb = copy.deepcopy(nb)
     checks = {c: (s, reads) for s, c, reads in found}
-    reads_of = {s: reads for s, _, reads in found}
+    reads_of = {}  # solution -> every answer name a later cell reads: each gets a placeholder
+    for s, _, reads in found:
+        reads_of.setdefault(s, set()).update(reads)
     first_markdown = True
     for i, cell in enumerate(nb.cells):
         meta = cell.setdefault("metadata", {})
@@ -274,7 +292,8 @@ def student_notebook(nb, name="notebook", repo=None):
             cell.source = prompt_source(cell.source, reads_of.get(i, ()))
             tags = [t for t in tags if t != "solution"] + ["exercise"]
         elif i in checks:
-            cell.source = check_source(cell.source, checks[i][1])
+            below = _is_check_below(nb, i, checks[i][0])
+            cell.source = check_source(cell.source, checks[i][1], CHECK_NOTE if below else LATER_NOTE)
             tags = [*tags, "check"]
         if tags:
             meta["tags"] = tags
