@@ -110,7 +110,9 @@ EOF
 # 3. The notebook tests, as `make test` runs them (mode chosen by tools/run_tests.py).
 say "== tools/run_tests.py --notebooks-only (limit ${LIMIT} s)"
 t0=$(date +%s)
-timeout --kill-after=20 "$LIMIT" "$PY" tools/run_tests.py --notebooks-only \
+# Only nbval's plugin (and the project's, from pyproject): none of the GPU image's many others.
+export PYTEST_DISABLE_PLUGIN_AUTOLOAD=1
+timeout --kill-after=20 "$LIMIT" "$PY" tools/run_tests.py --notebooks-only -p nbval.plugin \
     --junitxml="$REPORT/gpu_check_junit.xml" -o junit_family=xunit2 "$@" 2>&1 | tee "$WORK/tests.log"
 rc=${PIPESTATUS[0]}
 secs=$(( $(date +%s) - t0 ))
