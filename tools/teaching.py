@@ -1,9 +1,12 @@
-"""docs/cheatsheet.md -> docs/cheatsheet.png: the one page to print (A4, 150 dpi), drawn with matplotlib.
+"""The teacher's pages: docs/cheatsheet.png from docs/cheatsheet.md, and both docs as pages of the book.
 
-    python tools/cheatsheet.py            # writes docs/cheatsheet.png
+    python tools/teaching.py              # writes docs/cheatsheet.png (A4, 150 dpi, drawn with matplotlib)
 
-It understands only what the cheat sheet uses: a # title, ## headings, paragraphs and pipe
-tables. Code spans are drawn in a monospace font in tables, plain in paragraphs.
+`book_pages(out_dir)` writes teaching.html and cheatsheet.html (and the PNG) into the HTML book
+that `make run` builds, and returns their links for its index page.
+
+The PNG renderer understands only what the cheat sheet uses: a # title, ## headings, paragraphs
+and pipe tables. Code spans are drawn in a monospace font in tables, plain in paragraphs.
 """
 
 import re
@@ -109,6 +112,42 @@ def render(md, png):
     fig.savefig(png, dpi=150)
     plt.close(fig)
     return y
+
+
+PAGES = (("teaching", "Teacher's guide: routes, objectives, common mistakes, answers to the questions"),
+         ("cheatsheet", "One page to print: the six steps and the shapes"))
+STYLE = ("body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;line-height:1.45}"
+         "table{border-collapse:collapse}td,th{border-bottom:1px solid #ddd;padding:.3rem .5rem;text-align:left}"
+         "code{background:#f4f4f4;padding:0 .2rem}")
+
+
+def book_pages(out_dir, docs=ROOT / "docs"):
+    "Write docs/teaching.md and docs/cheatsheet.md as HTML pages into `out_dir`; return [(file name, title)]."
+    import html
+    import shutil
+
+    import mistune
+    from atomic import write_atomically
+
+    out_dir = Path(out_dir)
+    links = []
+    for name, title in PAGES:
+        md = Path(docs) / f"{name}.md"
+        if not md.exists():
+            continue
+        body = mistune.html(md.read_text(encoding="utf-8"))
+        body = re.sub(r'href="(teaching|cheatsheet)\.md', r'href="\1.html', body)  # links between the two pages
+        write_atomically(out_dir / f"{name}.html", f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title><style>{STYLE}</style></head>
+<body><p><a href="index.html">The series</a></p>
+{body}</body></html>
+""")
+        links.append((f"{name}.html", title))
+    png = Path(docs) / "cheatsheet.png"
+    if png.exists():
+        out_dir.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(png, out_dir / png.name)
+    return links
 
 
 def main(argv=None):
