@@ -31,8 +31,8 @@ def _steps(code):
 def answered(*answers):
     "True when every answer is filled in; else print a reminder and return False (the student edition's check cells)."
     if any(_unanswered(a) for a in answers):
-        print("Your turn: replace the `...` in the cell above with your answer and run it, then run this cell "
-              "again to check it.")
+        print("Your turn: answer the exercise above (replace the `...` in its cell and run it), then run this "
+              "cell again.")
         return False
     return True
 
