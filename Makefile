@@ -30,7 +30,7 @@ pairs: $(STAMP)
 	$(BIN)/python tools/pairs.py --jobs 2
 
 test: $(STAMP)
-	$(BIN)/python tools/run_tests.py
+	$(BIN)/python -m tools.run_tests
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests -q
@@ -45,14 +45,14 @@ student: $(STAMP)
 	$(BIN)/python tools/student.py
 
 lint: $(STAMP)
-	$(BIN)/ruff check nbhelpers tests tools benchmarks notebooks && $(BIN)/python tools/check_notebooks.py
+	$(BIN)/ruff check nbhelpers tests tools benchmarks notebooks && $(BIN)/python -m tools.check_notebooks
 
 fix-badges: $(STAMP)
 	$(BIN)/python tools/check_notebooks.py --fix-badges
 
 # For developers: refresh the committed outputs (a clean top-to-bottom run on the full set).
 notebooks: $(STAMP)
-	$(BIN)/python tools/execute_notebooks.py notebooks/[0-9]*.ipynb
+	$(BIN)/python -m tools.execute_notebooks notebooks/[0-9]*.ipynb
 
 constraints: $(STAMP)
 	$(BIN)/python -m pip freeze --exclude-editable | sed '/^nbhelpers/d' > constraints.tmp

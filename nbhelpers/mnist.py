@@ -42,17 +42,16 @@ def cache_dir():
 
 
 def write_atomically(path, data):
-    "Write `data` (bytes or str) to a temporary file beside `path`, then rename it: readers see the old file or the new one."
+    "Write `data` (bytes or str) to a new file beside `path`, then rename it: readers see the old file or the new one."
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}-{os.urandom(4).hex()}.tmp")
     try:
-        with os.fdopen(fd, "wb") as f:
+        with open(tmp, "xb") as f:
             f.write(data.encode() if isinstance(data, str) else data)
         os.replace(tmp, path)
     finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        tmp.unlink(missing_ok=True)
 
 
 def _fastai_dir(key):

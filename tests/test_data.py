@@ -187,7 +187,7 @@ def test_unwritable_cache_still_loads_even_as_root(tiny_mnist, monkeypatch, caps
     def refuse(*a, **k):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(mnist.tempfile, "mkstemp", refuse)
+    monkeypatch.setattr(data, "write_atomically", refuse)
     train_x, *_ = load_pair(2, 6, path=tiny_mnist)
     assert train_x.shape == (6, 784)
     out = capsys.readouterr().out

@@ -6,16 +6,19 @@ check that silently stopped working would fail here.
 
 import copy
 import json
+import re
+import shlex
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
+
+from tools import check_notebooks as cn
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tools"))
-import check_notebooks as cn  # noqa: E402
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
 REPO = cn.repository()
@@ -48,19 +51,56 @@ def test_ruff(targets):
                                + r.stdout + r.stderr)
 
 
+RUFF_TARGETS = ["nbhelpers/x.py", "tests/x.py", "tools/x.py", "benchmarks/x.py", "notebooks/01_x.ipynb"]
+
+
+def pre_commit_problems(text):
+    "What .pre-commit-config.yaml (as `text`) lacks of the checks `make test` runs: ruff on the same files, the notebook checker."
+    hooks = [h for repo in (yaml.safe_load(text) or {}).get("repos", []) for h in repo.get("hooks", [])]
+
+    def runs(hook, words):
+        argv = shlex.split(hook.get("entry", ""))
+        return any(argv[i:i + len(words)] == words for i in range(len(argv)))
+
+    problems = []
+    ruff = [h for h in hooks if runs(h, ["ruff", "check"])]
+    if not ruff:
+        problems.append("no hook runs `ruff check`")
+    for f in RUFF_TARGETS:
+        if ruff and not any(re.search(h.get("files", ""), f) for h in ruff):
+            problems.append(f"the ruff hook does not check {f}")
+    checker = [h for h in hooks if runs(h, ["tools/check_notebooks.py"]) or runs(h, ["-m", "tools.check_notebooks"])]
+    if not checker or not re.search(checker[0].get("files", ""), "notebooks/01_x.ipynb"):
+        problems.append("no hook runs tools/check_notebooks.py on notebooks/")
+    return problems
+
+
 def test_pre_commit_config_runs_the_same_checks():
+    problems = pre_commit_problems((ROOT / ".pre-commit-config.yaml").read_text())
+    assert not problems, ".pre-commit-config.yaml must run what tests/test_hygiene.py runs: " + "; ".join(problems)
+
+
+def test_pre_commit_check_is_not_fooled_by_comments():
     text = (ROOT / ".pre-commit-config.yaml").read_text()
-    assert "ruff" in text and "tools/check_notebooks.py" in text
+    commented = "# ruff, and python tools/check_notebooks.py, are run elsewhere\nrepos: []\n"
+    assert "ruff" in commented and "tools/check_notebooks.py" in commented
+    assert len(pre_commit_problems(commented)) == 2
+    narrow = text.replace("^(nbhelpers|tests|tools|benchmarks|notebooks)/", "^(nbhelpers|notebooks)/")
+    assert pre_commit_problems(narrow) == ["the ruff hook does not check tests/x.py",
+                                           "the ruff hook does not check tools/x.py",
+                                           "the ruff hook does not check benchmarks/x.py"]
 
 
 # ------------------------------------------------------------------ the checker on bad notebooks
 
 
 def good_notebook(name="01_demo.ipynb"):
-    md = lambda s, **meta: {"cell_type": "markdown", "metadata": meta, "source": s}  # noqa: E731
+    ids = iter(range(100))
+    md = lambda s, **meta: {"cell_type": "markdown", "id": f"c{next(ids)}", "metadata": meta, "source": s}  # noqa: E731
 
     def code(s, n, outputs=(), **meta):
-        return {"cell_type": "code", "execution_count": n, "metadata": meta, "outputs": list(outputs), "source": s}
+        return {"cell_type": "code", "id": f"c{next(ids)}", "execution_count": n, "metadata": meta,
+                "outputs": list(outputs), "source": s}
 
     return {
         "nbformat": 4, "nbformat_minor": 5,
@@ -87,22 +127,28 @@ def test_a_good_notebook_passes(tmp_path):
 
 
 def _break(nb, how):
+    "A copy of `nb` with one defect, and nothing else wrong with it."
     nb = copy.deepcopy(nb)
     cells = nb["cells"]
     if how == "counts-gap":
-        cells[2]["execution_count"] = 3
+        cells[2]["execution_count"] = cells[2]["outputs"][0]["execution_count"] = 3
     elif how == "counts-none":
-        cells[2]["execution_count"] = None
+        cells[2]["execution_count"] = cells[2]["outputs"][0]["execution_count"] = None
     elif how == "stale-output":
         cells[2]["outputs"][0]["execution_count"] = 7
     elif how == "empty-trailing":
-        cells.append({"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": ""})
+        cells.append({"cell_type": "markdown", "id": "empty", "metadata": {}, "source": "\n"})
+    elif how == "no-cell-id":
+        del cells[3]["id"]
     elif how == "widgets":
         nb["metadata"]["widgets"] = {"application/vnd.jupyter.widget-state+json": {}}
     elif how == "toc":
         nb["metadata"]["toc"] = {"number_sections": True}
     elif how == "varInspector-cell":
         cells[2]["metadata"]["varInspector"] = {"cols": {}}
+    elif how == "execution-timings":
+        cells[2]["metadata"]["execution"] = {"iopub.execute_input": "2024-01-01T00:00:00Z",
+                                             "shell.execute_reply": "2024-01-01T00:00:01Z"}
     elif how == "home-in-output":
         cells[2]["outputs"].append({"output_type": "stream", "name": "stdout", "text": "/home/alice/x.png\n"})
     elif how == "root-in-metadata":
@@ -119,6 +165,10 @@ def _break(nb, how):
         cells[0]["source"] = cells[0]["source"].replace("01_demo.ipynb", "02_other.ipynb")
     elif how == "no-install-cell":
         del cells[1]
+        cells[1]["execution_count"] = cells[1]["outputs"][0]["execution_count"] = 1  # counts stay 1..N
+    elif how == "old-colab-install":
+        cells[1]["source"] = ('import sys\nif "google.colab" in sys.modules:\n'
+                              f'    %pip install -q "nbhelpers @ git+{REPO}"')
     elif how == "unguarded-install":
         cells[1]["source"] = f'%pip install -q "nbhelpers @ git+{REPO}"'
     elif how == "install-other-repo":
@@ -128,25 +178,34 @@ def _break(nb, how):
     return nb
 
 
-BREAKS = ["counts-gap", "counts-none", "stale-output", "empty-trailing", "widgets", "toc", "varInspector-cell",
-          "home-in-output", "root-in-metadata", "stderr", "error-output", "no-badge", "badge-other-repo",
-          "badge-other-file", "no-install-cell", "unguarded-install", "install-other-repo", "install-mounts-drive"]
+# Each defect, and the words of the one check that must catch it.
+BREAKS = {"counts-gap": "execution counts", "counts-none": "execution counts", "stale-output": "stale output",
+          "empty-trailing": "empty cell(s) at the end", "no-cell-id": "not a valid nbformat 4 notebook",
+          "widgets": "notebook metadata has ['widgets']", "toc": "notebook metadata has ['toc']",
+          "varInspector-cell": "cell metadata 'varInspector'", "execution-timings": "cell metadata 'execution'",
+          "home-in-output": "home folder '/home/alice/'", "root-in-metadata": "home folder '/root/'",
+          "stderr": "wrote to stderr", "error-output": "stored an error", "no-badge": "Colab badge",
+          "badge-other-repo": "Colab badge points at", "badge-other-file": "Colab badge points at",
+          "no-install-cell": "exactly the install cell", "old-colab-install": "exactly the install cell",
+          "unguarded-install": "exactly the install cell", "install-other-repo": "exactly the install cell",
+          "install-mounts-drive": "exactly the install cell"}
 
 
 @pytest.mark.parametrize("how", BREAKS)
-def test_a_bad_notebook_fails(tmp_path, how):
+def test_a_bad_notebook_fails_on_its_own_check(tmp_path, how):
     problems = cn.check(write(tmp_path, _break(good_notebook(), how)), REPO)
-    assert problems, f"check_notebooks did not notice: {how}"
-    assert all(p.startswith("01_demo.ipynb: ") for p in problems)
+    assert len(problems) == 1 and BREAKS[how] in problems[0], \
+        f"{how}: expected exactly one problem saying {BREAKS[how]!r}, got {problems}"
+    assert problems[0].startswith("01_demo.ipynb: ")
 
 
-def test_nbclient_timings_are_tolerated_and_other_cell_metadata_is_not(tmp_path):
-    nb = good_notebook()
-    nb["cells"][2]["metadata"]["execution"] = {"iopub.execute_input": "2024-01-01T00:00:00Z",
-                                               "shell.execute_reply": "2024-01-01T00:00:01Z"}
-    assert cn.check(write(tmp_path, nb), REPO) == []
-    nb["cells"][2]["metadata"]["ExecuteTime"] = {"end_time": "2024-01-01T00:00:01Z"}
-    assert any("ExecuteTime" in p for p in cn.check(write(tmp_path, nb), REPO))
+def test_the_install_cell_is_the_briefs_text():
+    assert cn.install_source(REPO) == (
+        "# Install this series' helpers where they are missing (Colab, a JupyterHub, a plain Jupyter); "
+        "a no-op where they are installed.\n"
+        "import importlib.util\n"
+        'if importlib.util.find_spec("nbhelpers") is None:\n'
+        '    %pip install -q "nbhelpers @ git+https://github.com/nn-from-scratch/digits-2-vs-6"')
 
 
 def test_fix_badges_and_strip_metadata_repair_a_notebook(tmp_path):
@@ -160,7 +219,9 @@ def test_fix_badges_and_strip_metadata_repair_a_notebook(tmp_path):
     cn.fix_badges(p, REPO)
     cells = json.loads(p.read_text())["cells"]
     assert "".join(cells[0]["source"]).startswith("# 01 · Demo\n\n[![Open In Colab]")
-    assert cn.COLAB_GUARD in "".join(cells[1]["source"])
+    assert "".join(cells[1]["source"]) == cn.install_source(REPO)
+    assert all(c.get("id") for c in cells), "inserted cells need the id that nbformat 4.5 requires"
+    assert [p for p in cn.check(p, REPO) if "execution counts" not in p] == []
 
 
 def test_badge_address_comes_from_pyproject(tmp_path):
@@ -175,8 +236,8 @@ def test_badge_address_comes_from_pyproject(tmp_path):
 def test_command_line_exit_status(tmp_path):
     good = write(tmp_path, good_notebook())
     bad = write(tmp_path, _break(good_notebook(), "counts-gap"), name="02_bad.ipynb")
-    run = lambda *a: subprocess.run([sys.executable, str(ROOT / "tools" / "check_notebooks.py"), *a],  # noqa: E731
-                                    capture_output=True, text=True)
+    run = lambda *a: subprocess.run([sys.executable, "-m", "tools.check_notebooks", *a],  # noqa: E731
+                                    cwd=ROOT, capture_output=True, text=True)
     assert run(str(good)).returncode == 0
     r = run(str(good), str(bad))
     assert r.returncode == 1 and "02_bad.ipynb" in r.stdout

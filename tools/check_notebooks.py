@@ -1,48 +1,49 @@
 """Hygiene of the committed notebooks: what a clean run leaves, and nothing personal.
 
-    python tools/check_notebooks.py                       # check notebooks/[0-9]*.ipynb
-    python tools/check_notebooks.py a.ipynb b.ipynb       # check these (pre-commit passes them)
-    python tools/check_notebooks.py --fix-badges          # rewrite every Colab badge and install cell
-    python tools/check_notebooks.py --strip-metadata      # drop metadata keys that are not allowed
+    python -m tools.check_notebooks                       # check notebooks/[0-9]*.ipynb
+    python -m tools.check_notebooks a.ipynb b.ipynb       # check these (pre-commit passes them)
+    python -m tools.check_notebooks --fix-badges          # rewrite every Colab badge and install cell
+    python -m tools.check_notebooks --strip-metadata      # drop metadata keys that are not allowed
 
 Each notebook must have:
 
 * execution counts 1..N on its code cells, in order (a clean top-to-bottom run: `make notebooks`);
 * no empty cells at the end;
+* a valid nbformat 4 notebook (every cell has an id);
 * no personal or tool-specific metadata (widget state, toc/varInspector, timings, Colab's
   provenance) and no home folders (/root/, /home/<user>/, /Users/<user>/) in outputs or metadata;
 * nothing written to stderr;
 * first cell: markdown with the Colab badge for this very file, its address built from the one
   repository address in pyproject.toml ([project.urls] Repository);
-* second cell: the Colab-only install cell (`if "google.colab" in sys.modules:` then
-  `%pip install` of that same repository).
+* second cell: exactly the install cell (`install_source`): `%pip install` of that same
+  repository where `nbhelpers` cannot be imported, a no-op where it can.
 
 Exit status 1 when something is wrong; every message names the notebook, the cell and the fix.
 """
 
 import argparse
+import copy
 import json
 import re
 import sys
 import tomllib
+import warnings
 from pathlib import Path
 
-from atomic import write_atomically
+import nbformat
+
+from nbhelpers.mnist import write_atomically
 
 ROOT = Path(__file__).resolve().parent.parent
 BRANCH = "main"
 
-# Metadata that a clean run in Jupyter legitimately leaves; anything else is flagged.
+# Metadata that a clean run in Jupyter legitimately leaves; anything else is flagged (tools/execute_notebooks.py
+# drops nbclient's per-cell `execution` timestamps).
 NOTEBOOK_METADATA = {"kernelspec", "language_info"}
 CELL_METADATA = {"tags", "collapsed", "scrolled", "jupyter", "editable", "deletable", "slideshow"}
-# nbclient's per-cell timestamps (`execution`: iopub.status.busy ...) are not personal, and
-# tools/execute_notebooks.py records them today; they are tolerated, but only with those keys.
-# (Better: NotebookClient(record_timing=False), then drop this.)
-TIMING_KEYS = re.compile(r"(iopub|shell)\.[a-z_.]+")
 HOME = re.compile(r"(/root/|/home/[^/\s\"']+/|/Users/[^/\s\"']+/|[A-Za-z]:\\\\?Users\\\\?[^\\\s\"']+)")
-BADGE = re.compile(r"\[!\[Open In Colab\]\(https://colab\.research\.google\.com/assets/colab-badge\.svg\)\]"
-                   r"\((?P<url>[^)\s]+)\)")
-COLAB_GUARD = '"google.colab" in sys.modules'
+# A Colab badge, whoever wrote it (tools/student.py replaces it with the student copy's).
+BADGE = re.compile(r"\[!\[Open In Colab\]\([^)]*\)\]\((?P<url>[^)\s]+)\)")
 
 
 def repository(pyproject=ROOT / "pyproject.toml"):
@@ -52,34 +53,41 @@ def repository(pyproject=ROOT / "pyproject.toml"):
     return url.rstrip("/").removesuffix(".git")
 
 
-def badge_url(repo, name):
-    "The Colab address of notebooks/<name> in GitHub repository `repo` (https://github.com/owner/name)."
+def badge_url(repo, name, folder="notebooks"):
+    "The Colab address of <folder>/<name> in GitHub repository `repo` (https://github.com/owner/name)."
     m = re.fullmatch(r"https://github\.com/([^/]+/[^/]+)", repo)
     if not m:
         raise ValueError(f"[project.urls] Repository must be https://github.com/<owner>/<name>, not {repo!r}")
-    return f"https://colab.research.google.com/github/{m.group(1)}/blob/{BRANCH}/notebooks/{name}"
+    return f"https://colab.research.google.com/github/{m.group(1)}/blob/{BRANCH}/{folder}/{name}"
 
 
-def badge_markdown(repo, name):
+def badge_markdown(repo, name, folder="notebooks"):
     return (f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
-            f"({badge_url(repo, name)})")
+            f"({badge_url(repo, name, folder)})")
+
+
+def put_badge(source, badge):
+    "Markdown `source` with its Colab badge replaced by `badge`, or `badge` added below its # title (or on top)."
+    if BADGE.search(source):
+        return BADGE.sub(lambda m: badge, source, count=1)
+    title, _, rest = source.partition("\n")
+    if not title.startswith("#"):
+        return f"{badge}\n\n{source}"
+    return f"{title}\n\n{badge}\n" + (f"\n{rest.lstrip(chr(10))}" if rest.strip() else "")
 
 
 def install_source(repo):
-    "The Colab-only install cell: safe to run twice, installs nothing outside Colab, never downgrades."
-    return ("# In Colab only: install this project's helpers (safe to run twice; never downgrades).\n"
-            "import sys\n"
-            f"if {COLAB_GUARD}:\n"
+    "The install cell: installs the helpers where they are missing (Colab, a JupyterHub, a plain Jupyter); a no-op where installed."
+    return ("# Install this series' helpers where they are missing (Colab, a JupyterHub, a plain Jupyter); "
+            "a no-op where they are installed.\n"
+            "import importlib.util\n"
+            'if importlib.util.find_spec("nbhelpers") is None:\n'
             f'    %pip install -q "nbhelpers @ git+{repo}"')
 
 
 def _src(cell):
     s = cell.get("source", "")
     return "".join(s) if isinstance(s, list) else s
-
-
-def _is_timing(value):
-    return isinstance(value, dict) and all(TIMING_KEYS.fullmatch(k) for k in value)
 
 
 def _walk_strings(obj, where):
@@ -108,6 +116,16 @@ def check(path, repo):
     def say(msg):
         problems.append(f"{name}: {msg}")
 
+    try:
+        if nb.get("nbformat_minor", 0) >= 5 and not all(c.get("id") for c in cells):
+            raise nbformat.ValidationError("cells without the id that nbformat 4.5 requires")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # nbformat warns about what it would repair
+            nbformat.validate(nbformat.from_dict(copy.deepcopy(nb)))
+    except nbformat.ValidationError as e:
+        say(f"is not a valid nbformat 4 notebook ({e.message}); open and save it in Jupyter, or "
+            "python -m tools.check_notebooks --fix-badges (which adds missing cell ids)")
+
     # Execution counts 1..N, in order.
     code = [(i, c) for i, c in enumerate(cells) if c.get("cell_type") == "code"]
     counts = [c.get("execution_count") for _, c in code]
@@ -134,16 +152,14 @@ def check(path, repo):
     extra = sorted(set(nb.get("metadata", {})) - NOTEBOOK_METADATA)
     if extra:
         say(f"notebook metadata has {extra}, allowed are only {sorted(NOTEBOOK_METADATA)}; "
-            "python tools/check_notebooks.py --strip-metadata")
+            "python -m tools.check_notebooks --strip-metadata")
     bad = {}
     for i, c in enumerate(cells):
-        meta = c.get("metadata", {})
-        timing = meta.get("execution", {})
-        for key in set(meta) - CELL_METADATA - ({"execution"} if _is_timing(timing) else set()):
+        for key in set(c.get("metadata", {})) - CELL_METADATA:
             bad.setdefault(key, []).append(i)
     for key, where in sorted(bad.items()):
         say(f"cell metadata {key!r} (tool or personal state) in cell(s) {where[:5]}{'...' if len(where) > 5 else ''}; "
-            f"allowed are {sorted(CELL_METADATA)}; python tools/check_notebooks.py --strip-metadata")
+            f"allowed are {sorted(CELL_METADATA)}; python -m tools.check_notebooks --strip-metadata")
 
     # No home folders anywhere but the source (a lesson may *mention* a path).
     for where, text in _walk_strings(nb.get("metadata", {}), "metadata"):
@@ -175,78 +191,56 @@ def check(path, repo):
     urls = [m.group("url") for m in BADGE.finditer(_src(first))] if first.get("cell_type") == "markdown" else []
     if not urls:
         say("first cell must be markdown with the Colab badge "
-            f"{badge_markdown(repo, name)}; python tools/check_notebooks.py --fix-badges")
+            f"{badge_markdown(repo, name)}; python -m tools.check_notebooks --fix-badges")
     elif any(u != want for u in urls):
         say(f"Colab badge points at {[u for u in urls if u != want][0]}, expected {want} (built from "
-            "pyproject.toml [project.urls] Repository); python tools/check_notebooks.py --fix-badges")
+            "pyproject.toml [project.urls] Repository); python -m tools.check_notebooks --fix-badges")
 
-    # The Colab-only install cell.
+    # The install cell, exactly.
     second = cells[1] if len(cells) > 1 else {}
-    src = _src(second)
-    if second.get("cell_type") != "code" or COLAB_GUARD not in src or "%pip install" not in src:
-        say(f"second cell must be the Colab-only install cell:\n{install_source(repo)}\n"
-            "(python tools/check_notebooks.py --fix-badges inserts it)")
-    else:
-        lines = src.splitlines()
-        guard = next(k for k, line in enumerate(lines) if COLAB_GUARD in line)
-        for k, line in enumerate(lines):
-            if "%pip install" in line and (not line.startswith((" ", "\t")) or k < guard):
-                say("the install cell runs %pip outside its `if \"google.colab\" in sys.modules:` guard; indent it")
-        installs = re.findall(r"git\+(https://[^\s\"'@]+)", src)
-        if not installs or any(u.rstrip("/").removesuffix(".git") != repo for u in installs):
-            say(f"the install cell must install git+{repo} (pyproject.toml [project.urls] Repository), "
-                f"found {installs}; python tools/check_notebooks.py --fix-badges")
-        if re.search(r"drive\.mount|--force-reinstall|--upgrade|\s-U\s|==", src):
-            say("the install cell must not mount Drive, force, upgrade or pin packages (never downgrade Colab's)")
+    if second.get("cell_type") != "code" or _src(second).strip() != install_source(repo):
+        say(f"second cell must be exactly the install cell:\n{install_source(repo)}\n"
+            "(python -m tools.check_notebooks --fix-badges writes it)")
     return problems
 
 
-def _write_atomic(path, nb):
-    write_atomically(path, json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
-
-
-def _set_source(cell, text):
-    cell["source"] = text.splitlines(keepends=True)
+def _rewrite(path, change):
+    "Read notebook `path` with nbformat, apply `change(nb)`, write it back atomically if it changed; True if so."
+    nb = nbformat.read(path, as_version=4)
+    before = nbformat.writes(nb)
+    change(nb)
+    if nbformat.writes(nb) == before:
+        return False
+    write_atomically(path, nbformat.writes(nb) + "\n")
+    return True
 
 
 def fix_badges(path, repo):
-    "Rewrite the badge in the first cell and the install cell's address from `repo`; True if changed."
-    path = Path(path)
-    nb = json.loads(path.read_text(encoding="utf-8"))
-    before = json.dumps(nb)
-    cells = nb["cells"]
-    badge = badge_markdown(repo, path.name)
-    if cells and cells[0]["cell_type"] == "markdown" and BADGE.search(_src(cells[0])):
-        _set_source(cells[0], BADGE.sub(lambda m: badge, _src(cells[0])))
-    elif cells and cells[0]["cell_type"] == "markdown" and _src(cells[0]).lstrip().startswith("#"):
-        title, _, rest = _src(cells[0]).partition("\n")
-        _set_source(cells[0], f"{title}\n\n{badge}\n" + (f"\n{rest.lstrip(chr(10))}" if rest.strip() else ""))
-    else:
-        cells.insert(0, {"cell_type": "markdown", "metadata": {}, "source": [badge]})
-    if len(cells) > 1 and cells[1]["cell_type"] == "code" and COLAB_GUARD in _src(cells[1]):
-        _set_source(cells[1], re.sub(r"git\+https://github\.com/[^\s\"'@]+", f"git+{repo}", _src(cells[1])))
-    else:
-        cells.insert(1, {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
-                         "source": install_source(repo).splitlines(keepends=True)})
-    if json.dumps(nb) != before:
-        _write_atomic(path, nb)
-        return True
-    return False
+    "Rewrite the badge in the first cell and the install cell from `repo`, adding either where missing; True if changed."
+    def change(nb):
+        cells = nb.cells
+        badge = badge_markdown(repo, Path(path).name)
+        if cells and cells[0].cell_type == "markdown":
+            cells[0].source = put_badge(cells[0].source, badge)
+        else:
+            cells.insert(0, nbformat.v4.new_markdown_cell(badge))
+        install = install_source(repo)
+        if len(cells) > 1 and cells[1].cell_type == "code" and "%pip install" in cells[1].source:
+            cells[1].source = install
+        else:
+            cells.insert(1, nbformat.v4.new_code_cell(install))
+
+    return _rewrite(path, change)
 
 
 def strip_metadata(path):
     "Drop notebook and cell metadata keys that are not allowed; True if changed."
-    path = Path(path)
-    nb = json.loads(path.read_text(encoding="utf-8"))
-    before = json.dumps(nb)
-    nb["metadata"] = {k: v for k, v in nb.get("metadata", {}).items() if k in NOTEBOOK_METADATA}
-    for c in nb["cells"]:
-        c["metadata"] = {k: v for k, v in c.get("metadata", {}).items()
-                         if k in CELL_METADATA or (k == "execution" and _is_timing(v))}
-    if json.dumps(nb) != before:
-        _write_atomic(path, nb)
-        return True
-    return False
+    def change(nb):
+        nb.metadata = nbformat.from_dict({k: v for k, v in nb.metadata.items() if k in NOTEBOOK_METADATA})
+        for c in nb.cells:
+            c.metadata = nbformat.from_dict({k: v for k, v in c.metadata.items() if k in CELL_METADATA})
+
+    return _rewrite(path, change)
 
 
 def main(argv=None):

@@ -1,7 +1,7 @@
 """Execute notebooks top to bottom in a fresh kernel.
 
-    python tools/execute_notebooks.py notebooks/01_data_vectorizing.ipynb ...   # in place
-    python tools/execute_notebooks.py --out build/ notebooks/*.ipynb              # copies
+    python -m tools.execute_notebooks notebooks/01_data_vectorizing.ipynb ...   # in place
+    python -m tools.execute_notebooks --out build/ notebooks/*.ipynb              # copies
 
 In place is for developers refreshing the committed outputs (`make notebooks`, on the full
 set); `make run` always writes copies under build/ and never touches notebooks/.
@@ -14,8 +14,9 @@ import time
 from pathlib import Path
 
 import nbformat
-from atomic import notebook_text, write_atomically
 from nbclient import NotebookClient
+
+from nbhelpers.mnist import write_atomically
 
 
 def execute(src, dest, parameters=None, timeout=900):
@@ -23,7 +24,10 @@ def execute(src, dest, parameters=None, timeout=900):
     nb = nbformat.read(src, as_version=4)
     if parameters:
         inject_parameters(nb, parameters)
-    # Stored outputs must not depend on who ran them: no progress bars, no per-cell timestamps.
+    # Stored outputs must not depend on who ran them: no progress bars, no per-cell timestamps
+    # (neither new ones nor those an older run left behind).
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)
     os.environ["NBHELPERS_QUIET"] = "1"
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
                             extra_arguments=["--log-level=ERROR"],
@@ -31,7 +35,7 @@ def execute(src, dest, parameters=None, timeout=900):
     start = time.perf_counter()
     client.execute()
     seconds = time.perf_counter() - start
-    write_atomically(dest, notebook_text(nb))
+    write_atomically(dest, nbformat.writes(nb) + "\n")
     return nb, seconds
 
 

@@ -1,7 +1,7 @@
 """`make test`: the unit tests, then the notebooks under nbval, in the mode the data allows.
 
-    python tools/run_tests.py                   # everything (what `make test` runs)
-    python tools/run_tests.py --notebooks-only  # only the notebooks; other arguments go to pytest
+    python -m tools.run_tests                   # everything (what `make test` runs)
+    python -m tools.run_tests --notebooks-only  # only the notebooks; other arguments go to pytest
 
 * full MNIST present (and no GPU): every output is compared with the committed one, except
   cells tagged nbval-ignore-output; tests/nbval_sanitize.cfg masks what varies harmlessly;
@@ -20,8 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def choose_mode():
     "('full' or 'lax', reason) for the notebook tests."
-    sys.path.insert(0, str(ROOT))
-    from nbhelpers.data import mnist_path
+    from nbhelpers.mnist import mnist_path
 
     found = mnist_path(download=False, verbose=False)
     try:
