@@ -209,3 +209,47 @@ def test_the_answers_stay_out_of_the_student_edition():
         notebook = path.read_text(encoding="utf-8")
         leaked = [a for a in answers if a[:40] in notebook]
         assert not leaked, f"student/{path.name} contains answers from the guide: {leaked[:2]}"
+
+
+def sections(nb):
+    "[(heading, [cell indices])] for the markdown headings of a notebook, with the level of each heading."
+    out = []
+    for i, cell in enumerate(nb.cells):
+        heading = next((line for line in cell.source.splitlines() if re.match(r"#+ ", line)), None) \
+            if cell.cell_type == "markdown" else None
+        if heading:
+            out.append((heading, [i]))
+        elif out:
+            out[-1][1].append(i)
+    return out
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_optional_sections_can_be_skipped(path):
+    "No cell after an 'Optional: ' section uses a name that only that section defines (so skipping it breaks nothing)."
+    import sys
+
+    import nbformat
+
+    sys.path.insert(0, str(ROOT / "tools"))
+    import student
+
+    nb = nbformat.read(path, as_version=4)
+    parts = sections(nb)
+    for k, (heading, cells) in enumerate(parts):
+        if not re.match(r"#+ Optional: ", heading):
+            continue
+        level = len(heading) - len(heading.lstrip("#"))
+        end = next((parts[j][1][0] for j in range(k + 1, len(parts))
+                    if len(parts[j][0]) - len(parts[j][0].lstrip("#")) <= level), len(nb.cells))
+        only_here = set()
+        for i in range(cells[0], end):
+            if nb.cells[i].cell_type == "code" and (tree := student._python(nb.cells[i].source)):
+                only_here |= student.defined_names(tree)
+        for i in range(end, len(nb.cells)):
+            if nb.cells[i].cell_type != "code" or not (tree := student._python(nb.cells[i].source)):
+                continue
+            used = sorted(student.used_names(tree) & only_here)
+            assert not used, (f"{path.name}: cell {i} uses `{used[0]}`, defined only in the optional section "
+                              f"{heading!r}; define it outside, so the section can be skipped")
+            only_here -= student.defined_names(tree)
