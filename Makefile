@@ -13,7 +13,7 @@ help:
 	@echo "make test     set up, then run the unit tests and the notebook tests (nbval)"
 	@echo "make lab      open JupyterLab on notebooks/"
 	@echo "make bench    run the benchmarks (build/bench.json, build/bench.md)"
-	@echo "make student  write the student edition to build/student/"
+	@echo "make student  write the student edition to student/ and docs/cheatsheet.png (commit both)"
 
 # The virtual environment, rebuilt when pyproject.toml or constraints.txt change.
 $(STAMP): pyproject.toml constraints.txt
@@ -43,6 +43,7 @@ bench: $(STAMP)
 
 student: $(STAMP)
 	$(BIN)/python tools/student.py
+	$(BIN)/python tools/teaching.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check nbhelpers tests tools benchmarks notebooks && $(BIN)/python -m tools.check_notebooks
