@@ -23,11 +23,11 @@ $(STAMP): pyproject.toml constraints.txt
 	@touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/python tools/run_series.py --pair $(PAIR)
+	$(BIN)/python -m tools.run_series --pair $(PAIR)
 
 # All 45 pairs through run_series, two at a time; resumable (build/pairs/ keeps each pair's result).
 pairs: $(STAMP)
-	$(BIN)/python tools/pairs.py --jobs 2
+	$(BIN)/python -m tools.pairs --jobs 2
 
 test: $(STAMP)
 	$(BIN)/python -m tools.run_tests

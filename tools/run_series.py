@@ -1,7 +1,7 @@
 """`make run`: execute the notebook series into build/ and print a short summary.
 
-    python tools/run_series.py                # 2 vs 6: build/notebooks/, build/html/
-    python tools/run_series.py --pair 3,8     # 3 vs 8: build/pair-3-8/notebooks/, .../html/
+    python -m tools.run_series                # 2 vs 6: build/notebooks/, build/html/
+    python -m tools.run_series --pair 3,8     # 3 vs 8: build/pair-3-8/notebooks/, .../html/
 
 The committed notebooks in notebooks/ are only read, never written. Every executed copy is
 written to a temporary file first and then renamed, so an interrupted run leaves complete
@@ -24,13 +24,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tools"))
+if str(ROOT) not in sys.path:  # also run as a script (make pairs runs a snapshot's copy by its path)
+    sys.path.insert(0, str(ROOT))
 
-from atomic import notebook_text, write_atomically  # noqa: E402
-from execute_notebooks import inject_parameters  # noqa: E402
-
-from nbhelpers.data import mnist_path  # noqa: E402
+from nbhelpers.mnist import mnist_path, write_atomically  # noqa: E402
+from tools.execute_notebooks import inject_parameters  # noqa: E402
 
 
 def parse_pair(text):
@@ -62,6 +60,8 @@ def execute(src, dest, parameters=None, timeout=900):
     nb = nbformat.read(src, as_version=4)
     if parameters:
         inject_parameters(nb, parameters)
+    for cell in nb.cells:  # no timestamps an older run left behind
+        cell.metadata.pop("execution", None)
     os.environ["NBHELPERS_QUIET"] = "1"  # stored outputs must not depend on who ran them
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
                             extra_arguments=["--log-level=ERROR"],
@@ -72,12 +72,12 @@ def execute(src, dest, parameters=None, timeout=900):
         client.execute()
     except Exception as e:  # a failing cell, a timeout, a dead kernel: keep what ran
         seconds = time.perf_counter() - start
-        write_atomically(partial, notebook_text(nb))
+        write_atomically(partial, nbformat.writes(nb) + "\n")
         if dest.exists():  # an earlier run's complete copy would be mistaken for this run's
             dest.unlink()
         raise NotebookFailed(failure_report(nb, e), partial, seconds) from None
     seconds = time.perf_counter() - start
-    write_atomically(dest, notebook_text(nb))
+    write_atomically(dest, nbformat.writes(nb) + "\n")
     if partial.exists():
         partial.unlink()
     return nb, seconds
