@@ -7,6 +7,15 @@ no error dialog, no error toast, no error or stderr output, no page/console erro
 visible and decoded.  Screenshots go to build/screenshots/<name>.png (the top of the notebook)
 and build/screenshots/<name>.figure.png (its first figure).
 
+Run All, as a reader does it (issue 13), for 01 and for the first notebook that trains with
+fastai's Learner: Edit > Clear Outputs of All Cells, then Run > Run All Cells, through the menus;
+wait until every code cell has run and the kernel is idle; then no error or stderr output, the
+headline (the first line printed by the cell tagged `headline` in the committed notebook) is on
+the page, and fastai's progress bar rendered as a bar (an HTML <progress> element while it
+trains, a rendered table when it is done; never HTML shown as text).  Screenshots:
+build/screenshots/<name>.run-all.png (the whole finished notebook), <name>.headline.png and,
+for the Learner, <name>.progress.png (the bar while it trains).
+
 Needs Debian's `chromium` (/usr/bin/chromium, or $CHROMIUM) and the playwright Python package
 (never `playwright install`: the system Chromium is used).  Skipped, with the reason, otherwise.
 """
@@ -82,6 +91,10 @@ def lab(tmp_path_factory):
     notification = tmp / "settings" / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
     notification.parent.mkdir(parents=True)
     notification.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+    # Every cell in the DOM (no windowing), so the Run All test can read every prompt and output.
+    tracker = tmp / "settings" / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings"
+    tracker.parent.mkdir(parents=True)
+    tracker.write_text(json.dumps({"windowingMode": "none"}))
     port, token = _free_port(), secrets.token_hex(16)
     config = tmp / "config"
     config.mkdir()
@@ -229,6 +242,150 @@ def test_notebook_renders_in_jupyterlab(lab, browser, path):
             img.locator("xpath=ancestor::div[contains(@class, 'jp-OutputArea-child')][1]").screenshot(
                 path=str(SHOTS / f"{path.stem}.figure.png"))
         assert not problems, f"{path.name} in JupyterLab:\n" + "\n".join(problems)
+    finally:
+        page.close()
+        _shutdown_sessions(base, token)
+
+
+# --------------------------------------------------------------------------------------------
+# Run All through the UI (issue 13)
+
+def _trains_with_learner(nb):
+    code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+    return bool(re.search(r"\bLearner\(", code) and re.search(r"\.fit(?:_one_cycle)?\(", code))
+
+
+RUN_ALL = [p for p in NOTEBOOKS if p.name.startswith("01_")]
+RUN_ALL += [p for p in NOTEBOOKS if _trains_with_learner(json.loads(p.read_text(encoding="utf-8")))][:1]
+NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
+
+
+def headline(nb):
+    "(cell index, first printed line) of the cell tagged `headline` in the committed notebook."
+    for i, cell in enumerate(nb["cells"]):
+        if "headline" in cell.get("metadata", {}).get("tags", []):
+            for out in cell.get("outputs", []):
+                text = "".join(out.get("text", "")) or "".join(out.get("data", {}).get("text/plain", ""))
+                if text.strip():
+                    return i, text.strip().splitlines()[0].strip()
+            pytest.fail(f"the cell tagged headline (cell {i}) has no stored output: re-execute the notebook")
+    pytest.fail("no cell is tagged headline (docs/conventions.md)")
+
+
+def same_headline(shown, committed, rel=0.005):
+    "The same words, and each number within `rel` of the committed one (another CPU may differ in a last digit)."
+    if NUMBER.sub("#", shown) != NUMBER.sub("#", committed):
+        return False
+    pairs = zip(NUMBER.findall(shown), NUMBER.findall(committed))
+    return all(abs(float(a.replace(",", "")) - float(b.replace(",", ""))) <= rel * abs(float(b.replace(",", "")))
+               for a, b in pairs)
+
+
+def _menu(page, menu, item):
+    "Click `menu` in the menu bar, then its `item`, by the labels a reader sees."
+    page.locator(".lm-MenuBar-item").filter(has_text=re.compile(rf"^\s*{menu}\s*$")).first.click()
+    page.locator(f".lm-Menu-item:has(.lm-Menu-itemLabel:text-is('{item}'))").first.click()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", RUN_ALL, ids=[p.name for p in RUN_ALL])
+def test_run_all_in_jupyterlab(lab, browser, path):
+    base, token, _ = lab
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    n_code = sum(c["cell_type"] == "code" for c in nb["cells"])
+    head_index, head_line = headline(nb)
+    learner = _trains_with_learner(nb)
+
+    page = browser.new_page()
+    problems = []
+    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    try:
+        page.goto(f"{base}/lab/tree/{path.name}?reset&token={token}", wait_until="domcontentloaded")
+        panel = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)").first
+        panel.wait_for(state="visible")
+        status = page.locator(".jp-StatusBar-Widget").get_by_text(re.compile(r"\|\s*Idle")).first
+        status.wait_for()
+        cells = panel.locator(".jp-Notebook .jp-Cell")
+        assert cells.count() == len(nb["cells"]), f"{path.name}: {cells.count()} cells on the page, {len(nb['cells'])} in the file"
+
+        _menu(page, "Edit", "Clear Outputs of All Cells")
+        prompts = panel.locator(".jp-CodeCell .jp-InputPrompt")
+        page.wait_for_function("() => ![...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')]"
+                               ".some(p => /\\d/.test(p.textContent))")
+        _menu(page, "Run", "Run All Cells")
+
+        # Wait for the last code cell to run (or an error to stop Run All) and the kernel to idle.
+        errors = panel.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.error'], "
+                               ".jp-RenderedText[data-mime-type='application/vnd.jupyter.error']")
+        bar_seen = None
+        started, deadline = time.monotonic(), time.monotonic() + 600
+        while True:
+            if learner and bar_seen is None:
+                bar = panel.locator(".jp-OutputArea-output progress").first
+                try:
+                    # A real <progress> element, drawn with a width: not escaped text.
+                    seen = bar.count() and bar.evaluate(
+                        "e => e instanceof HTMLProgressElement && e.max > 0 && e.getBoundingClientRect().width > 50"
+                        " ? `<progress value=${e.value} max=${e.max}>, "
+                        "${Math.round(e.getBoundingClientRect().width)} px wide` : null")
+                    if seen:
+                        bar_seen = seen
+                        SHOTS.mkdir(parents=True, exist_ok=True)
+                        bar.scroll_into_view_if_needed(timeout=2000)
+                        bar.locator("xpath=ancestor::div[contains(@class, 'jp-Cell')][1]").screenshot(
+                            path=str(SHOTS / f"{path.stem}.progress.png"), timeout=5000)
+                except Exception:  # the bar was replaced while we looked: look again
+                    pass
+            texts = prompts.all_inner_texts()
+            ran = sum(bool(re.search(r"\[\d+\]", t)) for t in texts)
+            busy = any("*" in t for t in texts)
+            if not busy and status.count() and (ran == n_code or errors.count()):
+                break
+            if time.monotonic() > deadline:
+                pytest.fail(f"{path.name}: Run All did not finish in 600 s ({ran} of {n_code} code cells ran)")
+            page.wait_for_timeout(100 if learner and bar_seen is None else 500)
+        seconds = time.monotonic() - started
+
+        if errors.count():
+            problems.append(f"{errors.count()} error output(s), the first: {errors.first.inner_text()[:500]!r}")
+        assert ran == n_code, f"{path.name}: Run All stopped after {ran} of {n_code} code cells\n" + "\n".join(problems)
+        stderr = panel.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
+        if stderr.count():
+            problems.append(f"{stderr.count()} stderr output(s), the first: {stderr.first.inner_text()[:300]!r}")
+
+        # The headline, as the committed notebook has it, on the page.
+        cell = cells.nth(head_index)
+        cell.scroll_into_view_if_needed()
+        shown = cell.locator(".jp-OutputArea-output").first.inner_text().strip().splitlines()[0].strip()
+        if not same_headline(shown, head_line):
+            problems.append(f"headline: the page shows {shown!r}, the committed notebook {head_line!r}")
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        cell.screenshot(path=str(SHOTS / f"{path.stem}.headline.png"))
+
+        # fastai's progress bar: a <progress> element while it trained, a rendered table at the end,
+        # and nowhere HTML shown as text.
+        shown_text = "\n".join(panel.locator(".jp-OutputArea-output").all_inner_texts())
+        escaped = re.findall(r"<(?:progress|div|table|style)\b[^\n]{0,60}", shown_text)
+        if escaped:
+            problems.append(f"HTML shown as text: {escaped[0]!r}")
+        if learner:
+            if bar_seen is None:
+                problems.append("no <progress> bar was rendered while the Learner trained")
+            if not panel.locator(".jp-OutputArea-output table.fastprogress").count():
+                problems.append("no fastprogress results table was rendered after training")
+
+        # The whole finished notebook in one picture: a viewport as tall as the notebook, from its top.
+        outer = panel.locator(".jp-WindowedPanel-outer").first
+        height = outer.evaluate("e => e.scrollHeight")
+        page.set_viewport_size({"width": 1280, "height": min(int(height) + 200, 30000)})
+        outer.evaluate("e => e.scrollTop = 0")
+        page.wait_for_timeout(500)
+        bottom = cells.last.evaluate("e => e.getBoundingClientRect().bottom")
+        page.screenshot(path=str(SHOTS / f"{path.stem}.run-all.png"),
+                        clip={"x": 0, "y": 0, "width": 1280, "height": min(int(bottom) + 40, 30000)})
+        print(f"{path.name}: Run All {ran}/{n_code} code cells in {seconds:.0f} s; headline {shown!r}; "
+              f"progress bar: {bar_seen}")
+        assert not problems, f"{path.name}, Run All in JupyterLab:\n" + "\n".join(problems)
     finally:
         page.close()
         _shutdown_sessions(base, token)
