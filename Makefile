@@ -42,8 +42,8 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
 student: $(STAMP)
-	$(BIN)/python tools/student.py
-	$(BIN)/python tools/teaching.py
+	$(BIN)/python -m tools.student
+	$(BIN)/python -m tools.teaching
 
 lint: $(STAMP)
 	$(BIN)/ruff check nbhelpers tests tools benchmarks notebooks && $(BIN)/python -m tools.check_notebooks

@@ -26,9 +26,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from tools import student
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tools"))
-import student  # noqa: E402
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
 STUDENT = sorted((ROOT / student.FOLDER).glob("[0-9]*.ipynb"))

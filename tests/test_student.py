@@ -12,7 +12,6 @@
 import os
 import re
 import shutil
-import sys
 import time
 from pathlib import Path
 
@@ -21,10 +20,9 @@ import pytest
 import torch
 
 from nbhelpers import checks, model
+from tools import student
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tools"))
-import student  # noqa: E402
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
 COMMITTED = ROOT / student.FOLDER

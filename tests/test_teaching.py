@@ -227,12 +227,9 @@ def sections(nb):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
 def test_optional_sections_can_be_skipped(path):
     "No cell after an 'Optional: ' section uses a name that only that section defines (so skipping it breaks nothing)."
-    import sys
-
     import nbformat
 
-    sys.path.insert(0, str(ROOT / "tools"))
-    import student
+    from tools import student
 
     nb = nbformat.read(path, as_version=4)
     parts = sections(nb)

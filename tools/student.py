@@ -1,8 +1,8 @@
 """`make student`: the student edition, student/<same names>.ipynb (committed, like fastbook's clean/).
 
-    python tools/student.py                  # notebooks/[0-9]*.ipynb -> student/ (and student/README.md)
-    python tools/student.py --out DIR        # the same, into DIR (the sync test compares the two)
-    python tools/student.py --check          # exit 1 if student/ differs from what the tool would write
+    python -m tools.student                  # notebooks/[0-9]*.ipynb -> student/ (and student/README.md)
+    python -m tools.student --out DIR        # the same, into DIR (the sync test compares the two)
+    python -m tools.student --check          # exit 1 if student/ differs from what the tool would write
 
 An exercise in a source notebook is: a markdown prompt, the answer in a code cell tagged
 `solution`, and right below it a check cell (an assertion with the expected value, or a checker
@@ -38,7 +38,8 @@ import textwrap
 from pathlib import Path
 
 import nbformat
-from atomic import notebook_text, write_atomically
+
+from nbhelpers.mnist import write_atomically
 
 ROOT = Path(__file__).resolve().parent.parent
 FOLDER = "student"
@@ -333,7 +334,7 @@ def build(paths, out, repo=None, verbose=True):
             print(e, file=sys.stderr)
             failed += 1
             continue
-        write_atomically(out / src.name, notebook_text(edition))
+        write_atomically(out / src.name, nbformat.writes(edition) + "\n")
         if verbose:
             n = sum(is_solution(c) for c in nb.cells)
             print(f"{src.name}: {n} exercise(s) -> {out / src.name}")

@@ -1,6 +1,6 @@
 """The teacher's pages: docs/cheatsheet.png from docs/cheatsheet.md, and both docs as pages of the book.
 
-    python tools/teaching.py              # writes docs/cheatsheet.png (A4, 150 dpi, drawn with matplotlib)
+    python -m tools.teaching              # writes docs/cheatsheet.png (A4, 150 dpi, drawn with matplotlib)
 
 `book_pages(out_dir)` writes teaching.html and cheatsheet.html (and the PNG) into the HTML book
 that `make run` builds, and returns their links for its index page.
@@ -127,7 +127,8 @@ def book_pages(out_dir, docs=ROOT / "docs"):
     import shutil
 
     import mistune
-    from atomic import write_atomically
+
+    from nbhelpers.mnist import write_atomically
 
     out_dir = Path(out_dir)
     links = []
