@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-SPLITS = ("training", "testing")
+from nbhelpers.mnist import SPLITS
 
 
 def _threads(n):
@@ -41,7 +41,7 @@ def vectorize_original(args):
     from fastai.torch_core import tensor
     from PIL import Image
 
-    from nbhelpers.data import mnist_path
+    from nbhelpers.mnist import mnist_path
 
     root = Path(mnist_path(verbose=False).path)
     threads = _threads(args.threads)
@@ -189,8 +189,6 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--rep", type=int, default=0, help="repetition number (rotates the order of variants)")
     args = ap.parse_args(argv)
-    here = Path(__file__).resolve().parent
-    sys.path[:0] = [str(here), str(here.parent)]  # loops.py, and nbhelpers even when not installed
     result = JOBS[args.job](args)
     Path(args.result).write_text(json.dumps(result))
     return 0

@@ -42,10 +42,7 @@ def fit_scratch(train_x, train_y, valid_x, valid_y, params, epochs, bs, lr, seed
     dl = make_dl(train_x, train_y, bs, True, seed)
     valid_dl = make_dl(valid_x, valid_y, bs, False, seed)
     weights, bias = params
-    return _scratch_fit(train, dl, valid_dl, weights, bias, epochs, lr)
 
-
-def _scratch_fit(train, dl, valid_dl, weights, bias, epochs, lr):
     def model(xb):
         return linear(xb, weights, bias)
 

@@ -97,7 +97,8 @@ def load_arrays(labels, path=None, cache=True, name="digits"):
                 return {k: z[k] for k in ("x", "y", "n_train")}
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
             print(f"Note: the cache file {file} is damaged; rebuilding it.", flush=True)
-    paths = [os.path.join(found.path, s, str(d), n) for s in SPLITS for d in labels for n in listing[s, d]]
+    folders = {(s, d): os.path.join(found.path, s, str(d), "") for s in SPLITS for d in labels}
+    paths = [folders[key] + n for key in folders for n in listing[key]]  # plain strings: os.path.join per file costs
     arrays = {"x": read_pngs(paths), "n_train": np.array(sum(len(listing["training", d]) for d in labels)),
               "y": np.concatenate([np.full(len(listing[s, d]), labels[d], np.uint8) for s in SPLITS for d in labels])}
     if cache:

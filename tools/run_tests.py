@@ -10,6 +10,7 @@
   output does not depend on the data, are compared (nbval's --nbval-lax).
 """
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -47,7 +48,9 @@ def main(argv=None):
     nbval = ["--nbval" if mode == "full" else "--nbval-lax", "--nbval-current-env",
              "--nbval-sanitize-with", str(ROOT / "tests" / "nbval_sanitize.cfg"),
              "--nbval-cell-timeout", "900"]
-    cmd = [sys.executable, "-m", "pytest", "-q", *([] if only_notebooks else ["tests"]), *nbval,
+    # pytest-xdist: one worker per core; --dist loadscope keeps a notebook's cells (and a test file) in one worker.
+    workers = ["-n", "auto", "--dist", "loadscope"] if importlib.util.find_spec("xdist") else []
+    cmd = [sys.executable, "-m", "pytest", "-q", *workers, *([] if only_notebooks else ["tests"]), *nbval,
            *sorted(str(p) for p in (ROOT / "notebooks").glob("[0-9]*.ipynb")), *argv]
     return subprocess.call(cmd, cwd=ROOT)
 
