@@ -287,7 +287,7 @@ def _menu(page, menu, item):
     page.locator(f".lm-Menu-item:has(.lm-Menu-itemLabel:text-is('{item}'))").first.click()
 
 
-@pytest.mark.slow
+# Not marked slow: `make test` runs it (about a minute per notebook), as issue 13 asks of CI.
 @pytest.mark.parametrize("path", RUN_ALL, ids=[p.name for p in RUN_ALL])
 def test_run_all_in_jupyterlab(lab, browser, path):
     base, token, _ = lab

@@ -80,7 +80,7 @@ compgen -G "$WHEELS/*.whl" >/dev/null || fail "no wheels in $WHEELS"
 t0=$(date +%s)
 "$PY" -m pip install -q --disable-pip-version-check --no-index --no-deps --no-compile --no-cache-dir \
     --upgrade --target "$WORK/site" "$WHEELS"/*.whl || fail "pip could not install the wheels"
-say "installed $(ls "$WHEELS"/*.whl | wc -l) wheels into $WORK/site in $(( $(date +%s) - t0 )) s"
+say "installed $(find "$WHEELS" -maxdepth 1 -name "*.whl" | wc -l) wheels into $WORK/site in $(( $(date +%s) - t0 )) s"
 export PYTHONPATH="$WORK/site:$ROOT${PYTHONPATH:+:$PYTHONPATH}"
 
 # 2. MNIST where fastai's untar_data puts it, in a home of its own (no user config, no caches).
