@@ -27,10 +27,3 @@ def setup_notebook(seed=SEED):
     # saves, and sums are added up in the same order on every machine (outputs do not depend on cores).
     torch.set_num_threads(1)
 
-
-# TEMPORARY, until notebooks 02-07 import min_accuracy from nbhelpers.thresholds (issue 12): delete below.
-def min_accuracy(model, kind, a=2, b=6):
-    "Old thresholds (superseded by nbhelpers.thresholds.min_accuracy)."
-    if kind == "full":
-        return ({"linear": 0.984, "relu": 0.994} if {a, b} == {2, 6} else {"linear": 0.95, "relu": 0.97})[model]
-    return {"linear": 0.90, "relu": 0.92}[model]
