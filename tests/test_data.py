@@ -340,3 +340,23 @@ def test_full_set_wrong_count_is_reported(full_set, monkeypatch):
     monkeypatch.setattr(data, "FULL_COUNTS", {**data.FULL_COUNTS, 6: (5917, 958)})
     with pytest.raises(MNISTError, match="holds 5918 PNGs, but the full set has 5917"):
         load_pair(2, 6, path=full_set, cache=False)
+
+
+# ---------------------------------------------------------------- the progress bar of a cold load
+
+
+def test_a_bar_only_for_a_person_in_a_notebook(monkeypatch):
+    import sys
+    import types
+
+    from fastprogress.fastprogress import progress_bar
+
+    items = ["a.png", "b.png"]
+    monkeypatch.delenv("NBHELPERS_QUIET", raising=False)
+    monkeypatch.delitem(sys.modules, "ipykernel", raising=False)
+    assert data._progress(items) is items, "no bar in a script or under pytest"
+    monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))
+    bar = data._progress(items)
+    assert isinstance(bar, progress_bar) and list(bar) == items, "a fastprogress bar in a notebook kernel"
+    monkeypatch.setenv("NBHELPERS_QUIET", "1")
+    assert data._progress(items) is items, "NBHELPERS_QUIET=1 (make notebooks, nbval, CI) turns it off"
