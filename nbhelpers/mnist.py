@@ -91,7 +91,7 @@ def _record(root, label, kind=None):
     return MNIST(root, "custom", f"MNIST: your own copy ({label}, {n:,} images; not the full set's counts)")
 
 
-def check_layout(root, origin):
+def _check_layout(root, origin):
     "Raise MNISTError unless `root` is a folder in the mnist_png layout; `origin` says where the path came from."
     root = Path(root).expanduser()
     archive = (".tgz", ".tar.gz", ".tar")
@@ -120,10 +120,10 @@ _announced = set()
 def mnist_path(path=None, download=True, timeout=10, verbose=True):
     "Find MNIST in the mnist_png layout and say where it came from (introduced in 01_data_vectorizing)."
     if path is None and os.environ.get("MNIST_PNG"):
-        root = check_layout(os.environ["MNIST_PNG"], "The MNIST_PNG environment variable")
+        root = _check_layout(os.environ["MNIST_PNG"], "The MNIST_PNG environment variable")
         found = _record(root, f"MNIST_PNG={root}")
     elif path is not None:
-        root = check_layout(path, "The path you passed")
+        root = _check_layout(path, "The path you passed")
         found = _record(root, str(root))
     else:
         found = _from_fastai(download and not os.environ.get("NBHELPERS_OFFLINE"), timeout)
