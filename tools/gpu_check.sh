@@ -110,9 +110,12 @@ EOF
 # 3. The notebook tests, as `make test` runs them (mode chosen by tools/run_tests.py).
 say "== tools/run_tests.py --notebooks-only (limit ${LIMIT} s)"
 t0=$(date +%s)
-# Only nbval's plugin (and the project's, from pyproject): none of the GPU image's many others.
+# Only nbval's plugin, xdist's (run_tests.py runs one notebook per core where xdist is installed)
+# and the project's, from pyproject: none of the GPU image's many others.
 export PYTEST_DISABLE_PLUGIN_AUTOLOAD=1
-timeout --kill-after=20 "$LIMIT" "$PY" tools/run_tests.py --notebooks-only -p nbval.plugin \
+plugins=(-p nbval.plugin)
+"$PY" -c 'import xdist' 2>/dev/null && plugins+=(-p xdist.plugin)
+timeout --kill-after=20 "$LIMIT" "$PY" tools/run_tests.py --notebooks-only "${plugins[@]}" \
     --junitxml="$REPORT/gpu_check_junit.xml" -o junit_family=xunit2 "$@" 2>&1 | tee "$WORK/tests.log"
 rc=${PIPESTATUS[0]}
 secs=$(( $(date +%s) - t0 ))
