@@ -4,7 +4,9 @@
     check_loss(my_loss)          # prints a short "passed" message, or raises AssertionError saying what is wrong
 
 Each checker compares your function with PyTorch's own version (the oracle) on a few small,
-fixed inputs, so it is quick and needs no data.
+fixed inputs, so it is quick and needs no data. Each is used by the exercise its docstring names;
+`answered` is what the student edition's check cells call first (it skips a check while the
+answer is still `...`).
 """
 
 import torch
@@ -64,7 +66,7 @@ def _examples():
 
 
 def check_sigmoid(fn):
-    "Check `fn(x)` against torch.sigmoid: same shape, same values, also for large |x| (for the exercise in 03_sigmoid_loss)."
+    "Check `fn(x)` against torch.sigmoid: same shape, same values, no nan for large |x| (exercise `stable_sigmoid` in 03_sigmoid_loss)."
     name = _name(fn)
     x = torch.tensor([[-30.0, -5.0, -1.0], [0.0, 0.5, 1.0], [2.0, 5.0, 30.0]])
     out = fn(x.clone())
@@ -78,7 +80,7 @@ def check_sigmoid(fn):
 
 
 def check_accuracy(fn):
-    "Check `fn(preds, y)`: the fraction of preds on the right side of 0, preds and y [n, 1] (for the exercise in 02_accuracy_as_loss)."
+    "Check `fn(preds, y)`: the fraction of preds on the right side of 0, preds and y [n, 1] (exercise `fixed_accuracy` in 02_accuracy_as_loss)."
     name = _name(fn)
     preds, y = _examples()
     want = ((preds > 0).float() == y).float().mean().item()  # 5 of 8
@@ -90,7 +92,7 @@ def check_accuracy(fn):
 
 
 def check_loss(fn):
-    "Check `fn(preds, y)` against the mnist_loss of 03_sigmoid_loss: values, gradient and shape handling."
+    "Check `fn(preds, y)` against mnist_loss: values, gradient and shape handling (exercise `mnist_loss_arith` in 03_sigmoid_loss)."
     name = _name(fn)
     preds, y = _examples()
     p = torch.sigmoid(preds)
@@ -127,7 +129,7 @@ def check_loss(fn):
 
 
 def check_step(fn, lr=0.1):
-    "Check `fn(params, lr)`: one SGD step in place (p -= lr * p.grad) that zeroes the gradients (for the exercise in 04_gradient_steps)."
+    "Check `fn(params, lr)`: one SGD step in place (p -= lr * p.grad) that zeroes the gradients (exercise `sgd_step` in 04_gradient_steps)."
     name = _name(fn)
     gen = torch.Generator().manual_seed(0)
     x = torch.randn(6, 4, generator=gen)

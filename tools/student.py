@@ -19,9 +19,10 @@ answer is never reported as a right one.  For that the tool enforces two rules, 
 (exit 1, naming the cell and the name) a notebook that breaks either:
 
 1. a check cell reads at least one name the answer defines (else it would check nothing);
-2. a later cell that reads an answer (a name only an answer or its check defines) may only check
-   or show it: it defines nothing, and is guarded the same way; the lesson carries on with what
-   the other cells built.
+2. a later cell that reads an answer (a name only an answer, its check, or another such cell
+   defines) is guarded the same way: it waits for the answer.  `make student` lists these cells,
+   because a student who skips the exercise does not see them run; keep them few (the lesson
+   should carry on with what the other cells built).
 
 The header keeps the title, replaces the Colab badge by one that opens the student copy, and
 says how to check answers.  Outputs are cleared and each file is written atomically.
@@ -188,15 +189,12 @@ def exercises(nb, name="notebook"):
                 only_in_answers[n] = sol
             continue
         bad = sorted(used_names(tree) & set(only_in_answers))
-        if bad and not defined_names(tree):  # it only checks or shows an answer: guarded like a check
-            found.append((only_in_answers[bad[0]], i, set(bad)))
+        if bad:  # it reads an answer: it waits for it, like a check, and so does whatever it defines
+            sol = only_in_answers[bad[0]]
+            found.append((sol, i, set(bad)))
+            for n in defined_names(tree):
+                only_in_answers[n] = sol
             continue
-        if bad:
-            n = bad[0]
-            raise StudentError(
-                f"{name}: cell {i} uses `{n}`, which only the solution cell {only_in_answers[n]} (or its check) "
-                "defines, and defines names of its own; in the student edition that answer is blank, so this cell "
-                "could not run. Define it in a non-solution cell, or make the exercise compute something on the side.")
         for n in defined_names(tree):
             only_in_answers.pop(n, None)
     if pending:
@@ -245,12 +243,14 @@ def _display_last(src):
     return (head + "\n" if head else "") + f"display({expr})"
 
 
-def check_source(check, reads, note=CHECK_NOTE):
-    "The check cell (or a later cell that reads an answer), run only once every answer it reads is filled in."
+def check_source(check, reads, note=CHECK_NOTE, placeholders=()):
+    """The check cell (or a later cell that reads an answer), run only once every answer it reads is filled in;
+    `placeholders`: names it defines that later waiting cells read (`...` until it runs)."""
     body = textwrap.indent(_display_last(check.rstrip()) + "\n", "    ")
     done = "" if re.search(r"\bcheck_\w+\(", check) else CHECK_PASSED
-    return (note + "from nbhelpers.checks import answered\n"
-            f"if answered({', '.join(sorted(reads))}):\n" + body + done)
+    blank = "".join(f"{n} = ...  # set below, once you have answered\n" for n in sorted(placeholders))
+    return (note + "from nbhelpers.checks import answered\n" + blank
+            + f"if answered({', '.join(sorted(reads))}):\n" + body + done)
 
 
 def _is_check_below(nb, i, solution):
@@ -267,14 +267,25 @@ def header(source, name, repo=None):
     return f"{title}\n\n{new}\n{rest.lstrip()}" if title.startswith("#") else f"{new}\n{source}"
 
 
+def waiting_cells(nb, name="notebook"):
+    "The cells, other than the checks right below the answers, that wait for an answer in the student edition."
+    return [c for s, c, _ in exercises(nb, name) if not _is_check_below(nb, c, s)]
+
+
 def student_notebook(nb, name="notebook", repo=None):
     "The student edition of notebook `nb` (a new object; `nb` is not changed)."
     found = exercises(nb, name)
     nb = copy.deepcopy(nb)
     checks = {c: (s, reads) for s, c, reads in found}
-    reads_of = {}  # solution -> every answer name a later cell reads: each gets a placeholder
-    for s, _, reads in found:
-        reads_of.setdefault(s, set()).update(reads)
+    placeholders = {}  # cell -> the names it defines that a later waiting cell reads: `...` until it runs
+    defined_by = {}  # name -> the latest answer or waiting cell that defines it
+    events = sorted({(s, None) for s, _, _ in found} | {(c, s) for s, c, _ in found}, key=lambda e: e[0])
+    for cell, solution in events:
+        if solution is not None:
+            for n in checks[cell][1]:
+                placeholders.setdefault(defined_by.get(n, solution), set()).add(n)
+        for n in defined_names(_python(nb.cells[cell].source)):
+            defined_by[n] = cell
     first_markdown = True
     for i, cell in enumerate(nb.cells):
         meta = cell.setdefault("metadata", {})
@@ -290,11 +301,12 @@ def student_notebook(nb, name="notebook", repo=None):
         cell.execution_count = None
         tags = [t for t in meta.get("tags", []) if not t.startswith("nbval-")]
         if is_solution(cell):
-            cell.source = prompt_source(cell.source, reads_of.get(i, ()))
+            cell.source = prompt_source(cell.source, placeholders.get(i, ()))
             tags = [t for t in tags if t != "solution"] + ["exercise"]
         elif i in checks:
             below = _is_check_below(nb, i, checks[i][0])
-            cell.source = check_source(cell.source, checks[i][1], CHECK_NOTE if below else LATER_NOTE)
+            cell.source = check_source(cell.source, checks[i][1], CHECK_NOTE if below else LATER_NOTE,
+                                       placeholders.get(i, ()))
             tags = [*tags, "check"]
         if tags:
             meta["tags"] = tags
@@ -337,7 +349,9 @@ def build(paths, out, repo=None, verbose=True):
         write_atomically(out / src.name, nbformat.writes(edition) + "\n")
         if verbose:
             n = sum(is_solution(c) for c in nb.cells)
-            print(f"{src.name}: {n} exercise(s) -> {out / src.name}")
+            waiting = waiting_cells(nb, src.name)
+            print(f"{src.name}: {n} exercise(s)" + (f"; cells {waiting} wait for an answer" if waiting else "")
+                  + f" -> {out / src.name}")
     write_atomically(out / "README.md", readme([p.name for p in paths], repo))
     return failed
 
