@@ -233,11 +233,8 @@ def test_badge_address_comes_from_pyproject(tmp_path):
         "https://colab.research.google.com/github/me/fork/blob/main/notebooks/03_x.ipynb"
 
 
-def test_command_line_exit_status(tmp_path):
+def test_command_line_exit_status(tmp_path, capsys):
     good = write(tmp_path, good_notebook())
     bad = write(tmp_path, _break(good_notebook(), "counts-gap"), name="02_bad.ipynb")
-    run = lambda *a: subprocess.run([sys.executable, "-m", "tools.check_notebooks", *a],  # noqa: E731
-                                    cwd=ROOT, capture_output=True, text=True)
-    assert run(str(good)).returncode == 0
-    r = run(str(good), str(bad))
-    assert r.returncode == 1 and "02_bad.ipynb" in r.stdout
+    assert cn.main([str(good)]) == 0 and "1 notebook(s) clean" in capsys.readouterr().out
+    assert cn.main([str(good), str(bad)]) == 1 and "02_bad.ipynb" in capsys.readouterr().out
