@@ -250,3 +250,14 @@ def test_optional_sections_can_be_skipped(path):
             assert not used, (f"{path.name}: cell {i} uses `{used[0]}`, defined only in the optional section "
                               f"{heading!r}; define it outside, so the section can be skipped")
             only_here -= student.defined_names(tree)
+
+
+def test_the_guide_and_cheat_sheet_are_pages_of_the_book(tmp_path):
+    from tools.teaching import book_pages
+
+    links = book_pages(tmp_path)
+    assert [href for href, _ in links] == ["teaching.html", "cheatsheet.html"]
+    guide = (tmp_path / "teaching.html").read_text(encoding="utf-8")
+    assert "<h3>01 answers</h3>" in guide and 'href="cheatsheet.html"' in guide
+    assert 'href="../' not in guide, "links to the rest of the project should point at the repository"
+    assert (tmp_path / "cheatsheet.png").exists()

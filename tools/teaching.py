@@ -129,6 +129,7 @@ def book_pages(out_dir, docs=ROOT / "docs"):
     import mistune
 
     from nbhelpers.mnist import write_atomically
+    from tools.student import repository
 
     out_dir = Path(out_dir)
     links = []
@@ -138,6 +139,7 @@ def book_pages(out_dir, docs=ROOT / "docs"):
             continue
         body = mistune.html(md.read_text(encoding="utf-8"))
         body = re.sub(r'href="(teaching|cheatsheet)\.md', r'href="\1.html', body)  # links between the two pages
+        body = body.replace('href="../', f'href="{repository()}/blob/main/')  # the rest of the project, on GitHub
         write_atomically(out_dir / f"{name}.html", f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title><style>{STYLE}</style></head>
 <body><p><a href="index.html">The series</a></p>
