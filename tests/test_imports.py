@@ -25,18 +25,33 @@ PACKAGE_MODULES = sorted(f"nbhelpers.{p.stem}" for p in (ROOT / "nbhelpers").glo
 # ------------------------------------------------------------------ the package's imports
 
 
-def heavy_imports(module, forbidden=HEAVY, path=None):
-    "Top-level packages among `forbidden` that `import module` loads, in a fresh interpreter."
+def heavy_imports(module, forbidden=HEAVY, path=None, preload=()):
+    """Top-level packages among `forbidden` that `import module` loads, in a fresh interpreter; `module` may be a
+    list, each then imported in its own fork of one interpreter that has imported `preload` (torch is seconds)."""
+    modules = [module] if isinstance(module, str) else list(module)
     code = textwrap.dedent(f"""
-        import importlib, json, sys
-        importlib.import_module({module!r})
-        print(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}} & set({list(forbidden)!r}))))
+        import importlib, json, os, sys
+        sys.path[:0] = {[str(path)] if path else []!r}
+        for name in {list(preload)!r}:
+            importlib.import_module(name)
+        out = {{}}
+        for m in {modules!r}:
+            r, w = os.pipe()
+            if os.fork() == 0:
+                importlib.import_module(m)
+                os.write(w, json.dumps(sorted({{n.split('.')[0] for n in sys.modules}} & set({list(forbidden)!r}))).encode())
+                os._exit(0)
+            os.close(w)
+            with os.fdopen(r) as f:
+                out[m] = json.loads(f.read() or '"failed"')
+            os.wait()
+        print(json.dumps(out))
     """)
-    env_path = [str(path)] if path else []
-    proc = subprocess.run([sys.executable, "-c", f"import sys; sys.path[:0] = {env_path!r}\n{code}"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, f"`import {module}` failed in a fresh interpreter:\n{proc.stderr[-2000:]}"
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, f"importing {modules} failed in a fresh interpreter:\n{proc.stderr[-2000:]}"
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert "failed" not in out.values(), f"importing failed in a fresh interpreter: {out}\n{proc.stderr[-2000:]}"
+    return out[module] if isinstance(module, str) else out
 
 
 def test_heavy_imports_notices_a_heavy_import(tmp_path):
@@ -44,6 +59,9 @@ def test_heavy_imports_notices_a_heavy_import(tmp_path):
     (tmp_path / "good_helper.py").write_text("import os\n")
     assert heavy_imports("bad_helper", forbidden=("xml",), path=tmp_path) == ["xml"]
     assert heavy_imports("good_helper", forbidden=("xml",), path=tmp_path) == []
+    # each module in its own fork: the bad one's import is not charged to the good one, whatever the order
+    assert heavy_imports(["bad_helper", "good_helper"], forbidden=("xml",), path=tmp_path, preload=["json"]) == \
+        {"bad_helper": ["xml"], "good_helper": []}
 
 
 @pytest.mark.parametrize("module", LIGHT_MODULES)
@@ -53,12 +71,17 @@ def test_light_modules_import_nothing_heavy(module):
                         "). Move that import inside the function that needs it.")
 
 
+@pytest.fixture(scope="module")
+def package_imports():
+    "What each package module's import loads of fastai, fastbook and matplotlib (torch preloaded: it is allowed)."
+    return heavy_imports(PACKAGE_MODULES, forbidden=("fastai", "fastbook", "matplotlib"), preload=["torch"])
+
+
 @pytest.mark.parametrize("module", PACKAGE_MODULES)
-def test_no_module_imports_fastai_or_stray_matplotlib(module):
+def test_no_module_imports_fastai_or_stray_matplotlib(package_imports, module):
     # torch is what nbhelpers.model and nbhelpers.train are about; fastai and fastbook never are,
     # and only the plotting helpers need matplotlib.
-    forbidden = ("fastai", "fastbook") + (() if module == "nbhelpers.plots" else ("matplotlib",))
-    loaded = heavy_imports(module, forbidden)
+    loaded = [m for m in package_imports[module] if not (module == "nbhelpers.plots" and m == "matplotlib")]
     assert not loaded, (f"`import {module}` loads {', '.join(loaded)}; nothing in it should need that at import "
                         "time. Import it inside the function that uses it (or drop it).")
 
