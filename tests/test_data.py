@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from helpers import write_png
+from helpers import load_in_child, write_png
 from PIL import Image
 
 from nbhelpers import data, mnist
@@ -194,16 +194,10 @@ def test_unwritable_cache_still_loads_even_as_root(tiny_mnist, monkeypatch, caps
     assert "not cached" in out and "NBHELPERS_CACHE" in out
 
 
-def _load_in_child(root, cache, queue):
-    os.environ["NBHELPERS_CACHE"] = cache
-    x = load_pair(2, 6, path=root)[0]
-    queue.put(float(x.sum()))
-
-
 def test_two_processes_building_the_cache_at_once(tiny_mnist):
     ctx = multiprocessing.get_context("spawn")
     queue = ctx.Queue()
-    procs = [ctx.Process(target=_load_in_child, args=(tiny_mnist, os.environ["NBHELPERS_CACHE"], queue))
+    procs = [ctx.Process(target=load_in_child, args=(tiny_mnist, os.environ["NBHELPERS_CACHE"], queue))
              for _ in range(2)]
     for p in procs:
         p.start()
