@@ -11,9 +11,9 @@ import os
 import sys
 import zipfile
 
-from nbhelpers.mnist import FULL_COUNTS, MNIST, SPLITS, MNISTError, cache_dir, mnist_path, write_atomically
+from nbhelpers.mnist import FULL_COUNTS, SPLITS, MNISTError, cache_dir, mnist_path, write_atomically
 
-__all__ = ["load_pair", "load_arrays", "scaled", "read_pngs", "mnist_path", "MNIST", "MNISTError"]
+__all__ = ["load_pair", "load_arrays", "scaled", "read_pngs", "mnist_path", "MNISTError"]
 
 MODES = {"RGB": "colour (RGB)", "RGBA": "colour with alpha", "P": "palette colour", "LA": "grayscale with alpha",
          "1": "1-bit", "I": "16-bit grayscale", "I;16": "16-bit grayscale"}
