@@ -18,7 +18,7 @@
 # or fastai's own download, ~/.fastai/archive/mnist_png.tgz):
 #     bash tools/gpu_check.sh --prepare [path/to/mnist_png.tgz]
 # Run it through the device tool:  command "bash tools/gpu_check.sh", carry [".whl", ".gpu"]
-#   (about 36 MiB carried: 47 wheels, 18 MiB, and the 17 MiB archive; 2-4 minutes in all).
+#   (about 38 MiB carried: 53 wheels, 20 MiB, and the 17 MiB archive; 2-4 minutes in all).
 #   Arguments go to pytest: `bash tools/gpu_check.sh -k 06_fastai` runs one notebook.
 # Elsewhere, these can be set: PYTHON (default python3), GPU_CHECK_TIMEOUT (seconds for the
 # tests, default 420), GPU_CHECK_WORK (scratch folder, default a new one under /tmp),
@@ -30,7 +30,9 @@ cd "$ROOT" || exit 2
 
 # What the GPU machine lacks: fastai 2.8.12 and what it imports (fastprogress imports
 # python-fasthtml, hence starlette & co.; spacy is imported only by fastai.text, which no
-# notebook uses), nbval and the Jupyter kernel stack.  Versions as in constraints.txt.
+# notebook uses), nbval and the Jupyter kernel stack; fastbook, which 03 imports in an optional
+# section (it would %pip install it otherwise), with what its import asks for.  Versions as in
+# constraints.txt (tests/test_device.py checks that they agree).
 NEEDED="fastai==2.8.12 fastcore==2.2.41 fastprogress==1.1.6 fastdownload==0.0.8 fasttransform==0.0.5
 plum-dispatch==2.9.0 beartype==0.23.1 python-fasthtml==0.14.14 starlette==1.10.0 itsdangerous==2.2.0
 python-multipart==0.0.34 oauthlib==4.0.1 uvicorn==0.54.0 httpx2==2.16.2 httpcore2==2.16.2
@@ -40,7 +42,9 @@ debugpy==1.8.22 matplotlib-inline==0.2.2 nest-asyncio2==1.7.4 ipython==9.18.1
 ipython_pygments_lexers==1.1.1 jedi==0.20.1 parso==0.8.7 pexpect==4.9.0 ptyprocess==0.7.0
 prompt_toolkit==3.0.53 wcwidth==0.9.4 stack-data==0.6.3 executing==2.3.0 asttokens==3.0.2
 pure_eval==0.2.4 platformdirs==4.14.8 fastjsonschema==2.22.3 jsonschema==4.26.0
-jsonschema-specifications==2025.9.1 referencing==0.37.0 rpds-py==2026.9.1"
+jsonschema-specifications==2025.9.1 referencing==0.37.0 rpds-py==2026.9.1
+fastbook==0.0.29 graphviz==0.21 ipywidgets==7.8.5 widgetsnbextension==3.6.10 jupyterlab_widgets==1.1.11
+ipython-genutils==0.2.0"
 
 if [ "${1:-}" = --prepare ]; then
     src=${2:-$ROOT/../shared/data/mnist_png.tgz}
@@ -107,12 +111,16 @@ print("versions: python", platform.python_version(), "| torch", torch.__version_
       "| jupyter_client", jupyter_client.__version__)
 EOF
 
-# 3. The notebook tests, as `make test` runs them (mode chosen by tools/run_tests.py).
+# 3. The device unit tests (they run on `cuda` too where there is one), then the notebook tests
+#    as `make test` runs them (mode chosen by tools/run_tests.py).
+export PYTEST_DISABLE_PLUGIN_AUTOLOAD=1
+say "== tests/test_device.py"
+"$PY" -m pytest -q tests/test_device.py 2>&1 | tee "$WORK/device.log"
+device_rc=${PIPESTATUS[0]}
 say "== tools/run_tests.py --notebooks-only (limit ${LIMIT} s)"
 t0=$(date +%s)
 # Only nbval's plugin, xdist's (run_tests.py runs one notebook per core where xdist is installed)
 # and the project's, from pyproject: none of the GPU image's many others.
-export PYTEST_DISABLE_PLUGIN_AUTOLOAD=1
 plugins=(-p nbval.plugin)
 "$PY" -c 'import xdist' 2>/dev/null && plugins+=(-p xdist.plugin)
 timeout --kill-after=20 "$LIMIT" "$PY" tools/run_tests.py --notebooks-only "${plugins[@]}" \
@@ -136,11 +144,13 @@ mode=$(grep -m1 -o 'Notebook tests: .*' "$WORK/tests.log" | sed 's/^Notebook tes
 counts=$(grep -E '(passed|failed|error|skipped).* in [0-9.]+s' "$WORK/tests.log" | tail -1 | sed -E 's/^=+ //; s/ =+$//')
 [ "$rc" = 124 ] || [ "$rc" = 137 ] && counts="stopped at the ${LIMIT} s limit; ${counts:-no pytest summary}"
 {
+    say "device unit tests: $(grep -E '(passed|failed|error)' "$WORK/device.log" | tail -1) (exit status $device_rc)"
     say "mode: ${mode:-unknown}"
     say "tests: ${counts:-no pytest summary} (exit status $rc)"
     say "time: notebook tests ${secs} s, whole check $(( $(date +%s) - START )) s"
-    say "result: $([ "$rc" = 0 ] && echo PASS || echo FAIL)"
+    say "result: $([ "$rc" = 0 ] && [ "$device_rc" = 0 ] && echo PASS || echo FAIL)"
 } | tee -a "$SUMMARY"
+[ "$device_rc" = 0 ] || [ "$rc" != 0 ] || rc=$device_rc
 return "$rc"
 }
 
