@@ -55,18 +55,18 @@ def _progress(items):
 def read_pngs(paths):
     "Decode 28x28 8-bit grayscale PNGs with Pillow into uint8 [n, 784]; MNISTError names any other file."
     import numpy as np
-    from PIL import Image, UnidentifiedImageError
+    from PIL.PngImagePlugin import PngImageFile  # what Image.open(p) returns for a PNG, without trying other formats
 
     rows = []
     for p in _progress(paths):
         try:
-            with Image.open(p, formats=("PNG",)) as im:
+            with PngImageFile(p) as im:
                 if im.size == (28, 28) and im.mode == "L":
                     rows.append(im.tobytes())
                     continue
                 why = f"is {im.width}x{im.height} pixels, mode {im.mode} ({MODES.get(im.mode, 'not 8-bit grayscale')})"
         except (OSError, SyntaxError, ValueError) as e:  # not a PNG, unreadable, truncated or corrupt
-            why = ("is not a PNG file" if isinstance(e, UnidentifiedImageError) else f"cannot be read ({e.strerror})"
+            why = ("is not a PNG file" if str(e) == "not a PNG file" else f"cannot be read ({e.strerror})"
                    if getattr(e, "errno", None) else f"is corrupt or truncated ({e})")
         raise MNISTError(f"{p} {why}. Every image must be a 28x28 8-bit grayscale PNG: "
                          "delete or replace this file (or re-download MNIST).")
