@@ -5,12 +5,13 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PAIR   ?= 2,6
 
-.PHONY: run test unit lab bench student notebooks lint fix-badges constraints clean help pairs
+.PHONY: run test test-oldest unit lab bench student notebooks lint fix-badges constraints clean help pairs
 
 help:
 	@echo "make run      set up, then execute the notebook series into build/ and print a summary"
 	@echo "make pairs    run notebooks 01-07 for all 45 pairs of digits (2 at a time) and write docs/pairs.md"
 	@echo "make test     set up, then run the unit tests and the notebook tests (nbval)"
+	@echo "make test-oldest  the notebook tests on the oldest versions pyproject.toml declares (downloads ~3 GB)"
 	@echo "make lab      open JupyterLab on notebooks/"
 	@echo "make bench    run the benchmarks (build/bench.json, build/bench.md)"
 	@echo "make student  write the student edition to student/ and docs/cheatsheet.png (commit both)"
@@ -34,6 +35,29 @@ test: $(STAMP)
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests -q
+
+# The oldest versions pyproject.toml claims, installed and tested (issue 13): a second environment
+# with each dependency at exactly its declared minimum (">=X" becomes "==X"; the rest as pip
+# resolves them), then the notebook tests in lax mode (every cell runs and every assertion must
+# pass; old versions print some values differently).  Not part of `make test`: it downloads about
+# 3 GB (torch 2.1 from PyPI comes with its CUDA libraries).  OLDEST_PYTHON=python3.10 tests the
+# oldest Python as well.
+OLDEST        ?= .venv-oldest
+OLDEST_PYTHON ?= $(PYTHON)
+
+$(OLDEST)/.installed: pyproject.toml
+	rm -rf $(OLDEST) && $(OLDEST_PYTHON) -m venv $(OLDEST)
+	sed -n '/^dependencies = \[/,/^\]/p' pyproject.toml | grep -o '^ *"[^"]*"' | tr -d ' "' | sed 's/>=/==/' > $(OLDEST)/pins.txt
+	$(OLDEST)/bin/python -m pip install --disable-pip-version-check -q -r $(OLDEST)/pins.txt -e . nbval pytest ipykernel
+	$(OLDEST)/bin/python -m pip install --disable-pip-version-check -q --no-deps fastbook  # 03 imports it (as its %pip cell would)
+	@touch $@
+
+test-oldest: $(OLDEST)/.installed
+	@$(OLDEST)/bin/python -c 'import platform; print("Python", platform.python_version())'
+	@$(OLDEST)/bin/python -m pip list --format=freeze | grep -iE '^(torch|torchvision|fastai|fastcore|numpy|matplotlib|pillow|mlxtend|pandas|plum-dispatch)=='
+	NBVAL_MODE=lax NBVAL_MODE_REASON="the oldest versions pyproject.toml declares" NBHELPERS_CACHE=$(OLDEST)/cache \
+	  $(OLDEST)/bin/python -m pytest -q --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
+	  --nbval-cell-timeout 900 notebooks/[0-9]*.ipynb
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/
