@@ -272,10 +272,19 @@ def headline(nb):
     pytest.fail("no cell is tagged headline (docs/conventions.md)")
 
 
-def same_headline(shown, committed, rel=0.005):
+def _full_mnist():
+    "True when the kernel will find the full MNIST (the committed outputs' data); else its numbers differ."
+    from nbhelpers.mnist import mnist_path
+
+    return mnist_path(download=False, verbose=False).kind == "full"
+
+
+def same_headline(shown, committed, rel=0.005, numbers=True):
     "The same words, and each number within `rel` of the committed one (another CPU may differ in a last digit)."
     if NUMBER.sub("#", shown) != NUMBER.sub("#", committed):
         return False
+    if not numbers:
+        return True
     pairs = zip(NUMBER.findall(shown), NUMBER.findall(committed))
     return all(abs(float(a.replace(",", "")) - float(b.replace(",", ""))) <= rel * abs(float(b.replace(",", "")))
                for a, b in pairs)
@@ -357,8 +366,10 @@ def test_run_all_in_jupyterlab(lab, browser, path):
         cell = cells.nth(head_index)
         cell.scroll_into_view_if_needed()
         shown = cell.locator(".jp-OutputArea-output").first.inner_text().strip().splitlines()[0].strip()
-        if not same_headline(shown, head_line):
-            problems.append(f"headline: the page shows {shown!r}, the committed notebook {head_line!r}")
+        full = _full_mnist()  # on the offline sample only the words must match, not the numbers
+        if not same_headline(shown, head_line, numbers=full):
+            problems.append(f"headline: the page shows {shown!r}, the committed notebook {head_line!r}"
+                            + ("" if full else " (offline sample: the words should still match)"))
         SHOTS.mkdir(parents=True, exist_ok=True)
         cell.screenshot(path=str(SHOTS / f"{path.stem}.headline.png"))
 
