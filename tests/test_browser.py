@@ -326,10 +326,12 @@ def test_run_all_in_jupyterlab(lab, browser, path):
         # Wait for the last code cell to run (or an error to stop Run All) and the kernel to idle.
         errors = panel.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.error'], "
                                ".jp-RenderedText[data-mime-type='application/vnd.jupyter.error']")
-        bar_seen = None
+        bar_seen, shot = None, False
+        for kind in ("run-all", "headline", "progress"):  # no stale picture from an earlier run
+            (SHOTS / f"{path.stem}.{kind}.png").unlink(missing_ok=True)
         started, deadline = time.monotonic(), time.monotonic() + 600
         while True:
-            if learner and bar_seen is None:
+            if learner and not shot:
                 bar = panel.locator(".jp-OutputArea-output progress").first
                 try:
                     # A real <progress> element, drawn with a width: not escaped text.
@@ -343,6 +345,7 @@ def test_run_all_in_jupyterlab(lab, browser, path):
                         bar.scroll_into_view_if_needed(timeout=2000)
                         bar.locator("xpath=ancestor::div[contains(@class, 'jp-Cell')][1]").screenshot(
                             path=str(SHOTS / f"{path.stem}.progress.png"), timeout=5000)
+                        shot = True
                 except Exception:  # the bar was replaced while we looked: look again
                     pass
             texts = prompts.all_inner_texts()
@@ -352,7 +355,7 @@ def test_run_all_in_jupyterlab(lab, browser, path):
                 break
             if time.monotonic() > deadline:
                 pytest.fail(f"{path.name}: Run All did not finish in 600 s ({ran} of {n_code} code cells ran)")
-            page.wait_for_timeout(100 if learner and bar_seen is None else 500)
+            page.wait_for_timeout(100 if learner and not shot else 500)
         seconds = time.monotonic() - started
 
         if errors.count():
