@@ -120,7 +120,6 @@ def scaled(arrays):
     return torch.from_numpy(np.divide(arrays["x"], 255, dtype=np.float32))
 
 
-_scaled = scaled  # for nbhelpers.multiclass until it imports `scaled` (then delete this line)
 
 
 def load_pair(a=2, b=6, path=None, cache=True):

@@ -7,7 +7,7 @@ reader, the file listing and the cache of `nbhelpers.data`.
 
 import torch
 
-from nbhelpers.data import _scaled, load_arrays
+from nbhelpers.data import load_arrays, scaled
 
 __all__ = ["load_digits", "softmax", "log_softmax", "cross_entropy", "multiclass_accuracy",
            "confusion_matrix"]
@@ -19,7 +19,7 @@ def load_digits(path=None, cache=True):
     "Training and validation tensors for all ten digits, labels 0-9 as int64 [n] (used from 08_all_ten_digits)."
     arrays = load_arrays({d: d for d in DIGITS}, path, cache, name="digits")
     n_train = int(arrays["n_train"])
-    x, y = _scaled(arrays), torch.from_numpy(arrays["y"].astype("int64"))
+    x, y = scaled(arrays), torch.from_numpy(arrays["y"].astype("int64"))
     return x[:n_train], y[:n_train], x[n_train:], y[n_train:]
 
 

@@ -1,6 +1,7 @@
 """Fixtures: a small MNIST folder made on the spot, with its own cache folder."""
 
 import pytest
+
 from helpers import write_png
 
 

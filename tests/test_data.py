@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from helpers import load_in_child, write_png
 from PIL import Image
 
+from helpers import load_in_child, write_png
 from nbhelpers import data, mnist
 from nbhelpers.data import MNISTError, load_pair, mnist_path
 

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from helpers import write_png
 from PIL import Image
 
+from helpers import write_png
 from nbhelpers.data import MNISTError
 from nbhelpers.multiclass import (
     confusion_matrix,
