@@ -99,6 +99,8 @@ def code_of(nb):
     for cell in nb.get("cells", []):
         if cell.get("cell_type") != "code":
             continue
+        if "fastbook" in cell.get("metadata", {}).get("tags", []):
+            continue  # 03 imports fastbook for its side effects (it seeds everything): that is the lesson
         src = cell.get("source", "")
         lines = (src if isinstance(src, str) else "".join(src)).splitlines()
         if lines and lines[0].startswith("%%"):
@@ -139,7 +141,10 @@ def fastai_import_problems(nb):
                 continue
             imports.append((node, f"from {node.module} import {', '.join(names)}", set(names)))
     used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, (ast.Load, ast.Del))}
+    lines = code_of(nb).splitlines()
     for node, text, bound in imports:
+        if "noqa: F401" in lines[node.lineno - 1]:
+            continue  # imported on purpose for its side effects, and marked so
         if not bound & used:
             problems.append(f"line {node.lineno}: `{text}` is never used; importing it costs seconds — remove it")
     return problems
@@ -160,6 +165,7 @@ def _nb(*sources):
     (["%%time\nfrom fastai.learner import Learner\nLearner(dls, model)"], []),
     (["%pip install -q fastai\n!ls\nimport torch"], []),
     (["from fastai.learner import Learner", "learn = 1"], ["never used"]),
+    (["import fastbook  # noqa: F401  (for its side effects)"], []),
     (["from fastai.learner import Learner", "Learner = 3"], ["never used"]),  # assigned, not used
     (["import fastai.data.external", "x = 1"], ["never used"]),
     (["import fastbook"], ["never used"]),
