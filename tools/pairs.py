@@ -312,6 +312,21 @@ SAMPLE = ROOT / "build" / "pairs-sample"
 EXTRA_ENV = {}
 
 
+def wait_for_other_sweep(out):
+    "Two sweeps at once would run the same pairs into the same folders: wait while another one is running."
+    pid_file = out / "sweep.pid"
+    while pid_file.exists():
+        try:
+            pid = int(pid_file.read_text())
+            os.kill(pid, 0)  # raises when no such process is left
+        except (ValueError, OSError):
+            return
+        if pid == os.getpid():
+            return
+        print(f"Another sweep is running (pid {pid}, {pid_file}); waiting for it, then reusing its results.", flush=True)
+        time.sleep(30)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--pairs", nargs="*", help="e.g. 3,5 4,9 (default: all 45)")
@@ -334,6 +349,8 @@ def main(argv=None):
                           "NBHELPERS_CACHE": str(out / "cache"), "MNIST_PNG": ""})
     digest = None
     if not args.report:
+        wait_for_other_sweep(out)
+        (out / "sweep.pid").write_text(str(os.getpid()))
         pairs = parse_pairs(args.pairs) if args.pairs else ALL_PAIRS
         tree, commit, digest = snapshot(out)
         todo = [p for p in pairs if args.redo or cached(p, None if args.reuse else digest, out=out) is None]
