@@ -63,7 +63,7 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/run.py
+	$(BIN)/python -m benchmarks.run
 
 student: $(STAMP)
 	$(BIN)/python -m tools.student
@@ -73,7 +73,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check nbhelpers tests tools benchmarks notebooks && $(BIN)/python -m tools.check_notebooks
 
 fix-badges: $(STAMP)
-	$(BIN)/python tools/check_notebooks.py --fix-badges
+	$(BIN)/python -m tools.check_notebooks --fix-badges
 
 # For developers: refresh the committed outputs (a clean top-to-bottom run on the full set).
 notebooks: $(STAMP)
