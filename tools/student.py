@@ -356,6 +356,28 @@ def build(paths, out, repo=None, verbose=True):
     return failed
 
 
+def _what_differs(old, new, most=5):
+    "A few lines saying how `old` differs from `new`: by cell for notebooks, else a short text diff."
+    if old.suffix == ".ipynb":
+        try:
+            a, b = nbformat.reads(old.read_text(), as_version=4).cells, nbformat.reads(new.read_text(), as_version=4).cells
+        except Exception:  # noqa: BLE001 - a damaged copy is simply out of date
+            return "  (not a readable notebook)"
+        lines = [f"  {len(a)} cells, the source notebook gives {len(b)}"] if len(a) != len(b) else []
+        def first(cell):
+            return next((line for line in cell.source.splitlines() if line.strip()), "")[:90]
+
+        for i, (x, y) in enumerate(zip(a, b)):
+            if x.source != y.source:
+                lines.append(f"  cell {i} differs; now it starts: {first(y)}")
+        lines += [f"  cell {i} is new: {first(y)}" for i, y in enumerate(b[len(a):], len(a))]
+        lines += [f"  cell {i} is gone: {first(x)}" for i, x in enumerate(a[len(b):], len(b))]
+        lines = lines or ["  cell ids or metadata differ"]
+        return "\n".join(lines[:most] + ([f"  ... and {len(lines) - most} more"] if len(lines) > most else []))
+    diff = difflib.unified_diff(old.read_text().splitlines(), new.read_text().splitlines(), lineterm="", n=0)
+    return "\n".join("  " + line for line in list(diff)[2:12])
+
+
 def differences(built, committed):
     "What differs between a fresh build and the committed folder: a list of lines (empty when in sync)."
     built, committed = Path(built), Path(committed)
@@ -368,8 +390,7 @@ def differences(built, committed):
         elif not a.exists():
             found.append(f"{FOLDER}/{n} has no source notebook any more")
         elif a.read_bytes() != b.read_bytes():
-            diff = difflib.unified_diff(b.read_text().splitlines(), a.read_text().splitlines(), lineterm="", n=0)
-            found.append(f"{FOLDER}/{n} is out of date:\n" + "\n".join(list(diff)[2:12]))
+            found.append(f"{FOLDER}/{n} is out of date:\n" + _what_differs(b, a))
     return found
 
 
