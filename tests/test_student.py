@@ -5,8 +5,8 @@
 * every student notebook is valid, has no answer left, no outputs, and its own Colab badge;
 * every exercise has a check, and every checker in nbhelpers.checks is used by one (its docstring
   names it); the checkers accept right answers and reject wrong ones with a helpful message;
-* Run All on the student edition with the exercises left as given: only with
-  NBHELPERS_STUDENT_RUN_ALL=1 (minutes; on the offline sample, in an empty HOME), see the last test.
+* Run All on the student edition with the exercises left as given, on the offline sample in an
+  empty HOME: marked slow (minutes), so only with `pytest -m slow tests/test_student.py`.
 """
 
 import os
@@ -351,8 +351,6 @@ LAST = ("import os\n"  # the data source, and the kernel's peak resident memory 
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(os.environ.get("NBHELPERS_STUDENT_RUN_ALL") != "1",
-                    reason="Run All on the whole student edition takes minutes: set NBHELPERS_STUDENT_RUN_ALL=1")
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
 def test_run_all_on_the_student_edition_with_exercises_left_as_given(path, tmp_path):
     """A committed student notebook runs top to bottom with its exercises unanswered, on the offline
