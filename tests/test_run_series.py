@@ -138,6 +138,46 @@ def test_series_for_another_pair_on_the_offline_sample(tmp_path):
     assert _digest(ROOT / "notebooks") == before
 
 
+# The hardest pair of the sweep (docs/pairs.md: lowest linear accuracy in 05) on the full set, and
+# a few hard pairs on the offline sample: what a reader of `make run PAIR=a,b` will most likely trip on.
+HARDEST_PAIR = "7,9"  # docs/pairs.md, 2026-11-28: the lowest linear accuracy (96.27% in 05)
+HARD_PAIRS_SAMPLE = ["4,9", "3,5", "7,9"]  # the lowest baselines and linear accuracies
+
+
+def _full_set_present():
+    from nbhelpers.data import mnist_path
+
+    return mnist_path(download=False, verbose=False).kind == "full"
+
+
+@pytest.mark.slow
+def test_the_hardest_pair_on_the_full_set(tmp_path):
+    "`make run PAIR=<the sweep's hardest pair>` on the full set: every notebook 01-07 completes."
+    if not _full_set_present():
+        pytest.skip("the full MNIST set is not here (CI unpacks it from ../shared/data/mnist_png.tgz)")
+    proc = subprocess.run([sys.executable, str(ROOT / "tools" / "run_series.py"), "--pair", HARDEST_PAIR,
+                           "--build", str(tmp_path / "build"), "--no-html"], capture_output=True, text=True, timeout=1800)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    summary = json.loads((tmp_path / "build" / "summary.json").read_text())
+    assert summary["kind"] == "full" and not summary["failed"] and len(summary["notebooks"]) == 7, summary
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("pair", HARD_PAIRS_SAMPLE)
+def test_hard_pairs_on_the_offline_sample(pair, tmp_path):
+    "Notebooks 04-07 (the ones that train and assert an accuracy) for a hard pair, offline, with HOME empty."
+    env = {**os.environ, "HOME": str(tmp_path / "home"), "FASTAI_HOME": str(tmp_path / "home" / ".fastai"),
+           "NBHELPERS_CACHE": str(tmp_path / "cache"), "NBHELPERS_OFFLINE": "1"}
+    env.pop("MNIST_PNG", None)
+    (tmp_path / "home").mkdir()
+    notebooks = [str(p) for p in sorted((ROOT / "notebooks").glob("0[4-7]_*.ipynb"))]
+    proc = subprocess.run([sys.executable, str(ROOT / "tools" / "run_series.py"), "--pair", pair, "--no-html",
+                           "--build", str(tmp_path / "build"), "--notebooks", *notebooks],
+                          env=env, capture_output=True, text=True, timeout=1800)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    assert proc.stdout.startswith("MNIST: offline sample"), proc.stdout[:300]
+
+
 # ------------------------------------------------------------------ make pairs (tools/pairs.py)
 
 def test_parse_pairs():
