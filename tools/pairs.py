@@ -3,6 +3,7 @@
     python -m tools.pairs                     # all 45 pairs, 2 at a time (make pairs)
     python -m tools.pairs --pairs 3,5 4,9     # only these pairs
     python -m tools.pairs --report            # rewrite docs/pairs.md from what build/pairs/ holds
+    python -m tools.pairs --failed            # after a fix: run again only the pairs that failed
     python -m tools.pairs --sample            # the same on the offline sample (build/pairs-sample/)
 
 What runs is the last commit (`git archive HEAD` unpacked into build/pairs/tree/, notebooks and
@@ -364,11 +365,14 @@ def main(argv=None):
     ap.add_argument("--report", action="store_true", help="only rewrite docs/pairs.md from build/pairs/")
     ap.add_argument("--reuse", action="store_true",
                     help="keep results from older commits too (the table names each pair's commit)")
+    ap.add_argument("--failed", action="store_true",
+                    help="run again only the pairs whose kept result failed (after a fix), keep the others (implies --reuse)")
     ap.add_argument("--sample", action="store_true",
                     help="run on the offline sample instead (HOME in build/pairs-sample/, no network); results in "
                          "build/pairs-sample/, reported in their own section of docs/pairs.md")
     ap.add_argument("--command", default=None, help="the command named in docs/pairs.md")
     args = ap.parse_args(argv)
+    args.reuse = args.reuse or args.failed
     out = SAMPLE if args.sample else OUT
     out.mkdir(parents=True, exist_ok=True)
     if args.sample:
@@ -382,7 +386,8 @@ def main(argv=None):
         (out / "sweep.pid").write_text(str(os.getpid()))
         pairs = parse_pairs(args.pairs) if args.pairs else ALL_PAIRS
         tree, commit, digest = snapshot(out)
-        todo = [p for p in pairs if args.redo or cached(p, None if args.reuse else digest, out=out) is None]
+        kept = {p: cached(p, None if args.reuse else digest, out=out) for p in pairs}
+        todo = [p for p in pairs if args.redo or kept[p] is None or (args.failed and not kept[p]["ok"])]
         kind, base = baselines(todo, tree) if todo else (None, {})
         todo.sort(key=lambda p: base[p])  # the hardest pairs first: a sweep cut short still has them
         print(f"Sweep of {len(pairs)} pairs at commit {commit} (code {digest}): {len(pairs) - len(todo)} already done, "
