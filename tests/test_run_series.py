@@ -61,7 +61,11 @@ def test_run_writes_build_and_leaves_sources_alone(tiny_mnist, tmp_path, monkeyp
     assert "a=3 b=8" in out.cells[3].outputs[0]["text"]
     summary = json.loads((build / "summary.json").read_text())
     assert summary["pair"] == [3, 8] and summary["notebooks"][0]["headline"] == "accuracy 0.5"
-    assert (build / "html" / "index.html").read_text().count("01_tiny") >= 1
+    index = (build / "html" / "index.html").read_text()
+    assert index.count("01_tiny") >= 1
+    # The book also carries the teacher's guide and the cheat sheet (issue 14).
+    assert 'href="teaching.html"' in index and (build / "html" / "teaching.html").exists(), "the book lost the teacher's guide"
+    assert 'href="cheatsheet.html"' in index and (build / "html" / "cheatsheet.html").exists(), "the book lost the cheat sheet"
 
 
 def test_a_failing_notebook_is_reported_so_a_reader_can_act(tiny_mnist, tmp_path, monkeypatch, capsys):

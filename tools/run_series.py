@@ -150,6 +150,8 @@ def write_html(executed, out_dir, rows, pair, source):
     "One HTML page per executed notebook, and an index linking them in order."
     from nbconvert import HTMLExporter
 
+    from tools.teaching import book_pages
+
     exporter = HTMLExporter(template_name="lab")
     out_dir.mkdir(parents=True, exist_ok=True)
     for nb, row in zip(executed, rows):
@@ -159,6 +161,7 @@ def write_html(executed, out_dir, rows, pair, source):
         f'<tr><td><a href="{html.escape(r["html"])}">{html.escape(r["notebook"])}</a></td>'
         f'<td>{html.escape(r["title"])}</td><td>{r["seconds"]:.1f} s</td><td>{html.escape(r["headline"])}</td></tr>'
         for r in rows)
+    guides = "".join(f'<li><a href="{html.escape(href)}">{html.escape(t)}</a></li>' for href, t in book_pages(out_dir))
     page = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>A neural net from scratch: digits {pair[0]} vs {pair[1]}</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}}
@@ -170,6 +173,8 @@ table{{border-collapse:collapse;width:100%}}td,th{{border-bottom:1px solid #ddd;
 <tbody>
 {items}
 </tbody></table>
+<h2>For teachers</h2>
+<ul>{guides}</ul>
 <p>Executed {time.strftime('%Y-%m-%d %H:%M')} by <code>make run</code>.</p>
 </body></html>
 """
