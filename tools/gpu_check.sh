@@ -17,7 +17,11 @@
 # git through .git/info/exclude: never commit them; the archive is ../shared/data/mnist_png.tgz
 # or fastai's own download, ~/.fastai/archive/mnist_png.tgz):
 #     bash tools/gpu_check.sh --prepare [path/to/mnist_png.tgz]
-# Run it through the device tool:  command "bash tools/gpu_check.sh", carry [".whl", ".gpu"]
+# Run it through the device tool on a snapshot of the last commit (the working tree may hold others'
+# edits in progress):  here `rm -rf .gpuhead && mkdir .gpuhead && git archive HEAD | tar -x -C .gpuhead &&
+# git rev-parse --short HEAD > .gpuhead/COMMIT`, then the command
+# `R=$PWD; cd .gpuhead && GPU_CHECK_WHEELS=$R/.whl GPU_CHECK_ARCHIVE=$R/.gpu/mnist_png.tgz bash tools/gpu_check.sh`
+# with carry [".whl", ".gpu", ".gpuhead"]; or simply "bash tools/gpu_check.sh" with carry [".whl", ".gpu"]
 #   (about 38 MiB carried: 53 wheels, 20 MiB, and the 17 MiB archive; 2-4 minutes in all).
 #   Arguments go to pytest: `bash tools/gpu_check.sh -k 06_fastai` runs one notebook.
 # Elsewhere, these can be set: PYTHON (default python3), GPU_CHECK_TIMEOUT (seconds for the
@@ -75,7 +79,10 @@ say() { printf '%s\n' "$*"; }
 fail() { say "gpu_check: $*"; say "result: NOT RUN ($*)" >>"$SUMMARY"; exit 2; }  # exits main's subshell
 
 main() {
-say "== gpu_check $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(uname -n) ($(uname -m)), checkout $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')"
+# A snapshot made with `git archive HEAD` names its commit in COMMIT (the device machine's copy of .git
+# can be older than the working tree it receives, so git there may name the wrong commit).
+commit=$(cat "$ROOT/COMMIT" 2>/dev/null || git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')
+say "== gpu_check $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(uname -n) ($(uname -m)), checkout $commit"
 command -v nvidia-smi >/dev/null && nvidia-smi -L
 : >"$SUMMARY"
 
