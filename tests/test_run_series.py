@@ -144,8 +144,8 @@ def test_series_for_another_pair_on_the_offline_sample(tmp_path):
 
 # The hardest pair of the sweep (docs/pairs.md: lowest linear accuracy in 05) on the full set, and
 # a few hard pairs on the offline sample: what a reader of `make run PAIR=a,b` will most likely trip on.
-HARDEST_PAIR = "7,9"  # docs/pairs.md, 2026-11-28: the lowest linear accuracy (96.27% in 05)
-HARD_PAIRS_SAMPLE = ["4,9", "3,5", "7,9"]  # the lowest baselines and linear accuracies
+HARDEST_PAIR = "5,8"  # docs/pairs.md, 2026-11-28: the lowest linear accuracy (96.09% in 05)
+HARD_PAIRS_SAMPLE = ["4,9", "3,5", "7,9"]  # low baselines and linear accuracies (on the sample too)
 
 
 def _full_set_present():

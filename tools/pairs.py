@@ -199,6 +199,9 @@ def report(results, command, doc=DOC, sample=(), sample_command=None):
               "Each pair ran through `python -m tools.run_series --pair a,b` (what `make run PAIR=a,b` does), "
               "two pairs at a time on two cores, one torch thread per notebook; time is the pair's wall time.",
               "", f"**{len(ok)} of {len(done)} pairs pass every notebook.**", ""]
+    if len({r["commit"] for r in done}) > 1:
+        lines += ["The pairs ran at more than one commit (the table's last column says which): after a notebook fix, "
+                  "`python -m tools.pairs --failed` runs again only the pairs that had failed and keeps the others.", ""]
     lines += hardest_lines(done) + margin_lines(done, "## Worst case above the baseline") + threshold_lines(done)
     lines += ["## Every pair", ""] + legend(ok) + table(results) + failure_lines(done)
     if sample:
