@@ -120,8 +120,6 @@ def scaled(arrays):
     return torch.from_numpy(np.divide(arrays["x"], 255, dtype=np.float32))
 
 
-
-
 def load_pair(a=2, b=6, path=None, cache=True):
     "Training and validation tensors for digit `a` (label 0) vs digit `b` (label 1) (introduced in 01_data_vectorizing)."
     import torch

@@ -41,10 +41,10 @@ from pathlib import Path
 import nbformat
 
 from nbhelpers.mnist import write_atomically
+from tools.check_notebooks import badge_markdown, badge_url, repository
 
 ROOT = Path(__file__).resolve().parent.parent
 FOLDER = "student"
-BRANCH = "main"
 BADGE = re.compile(r"\[!\[Open In Colab\]\([^)]*\)\]\([^)]*\)\n?")
 GENERIC = "answer the exercise above in this cell"
 HEADER = (
@@ -61,24 +61,13 @@ class StudentError(Exception):
     "A source notebook breaks a student-edition rule; the message says which cell and name."
 
 
-def repository(pyproject=ROOT / "pyproject.toml"):
-    "The one repository address: pyproject.toml [project.urls] Repository, e.g. https://github.com/owner/name."
-    import tomllib
-
-    with open(pyproject, "rb") as f:
-        return tomllib.load(f)["project"]["urls"]["Repository"].rstrip("/").removesuffix(".git")
-
-
 def colab_url(name, repo=None):
     "The Colab address of student/<name>."
-    m = re.fullmatch(r"https://github\.com/([^/]+/[^/]+)", repo or repository())
-    if not m:
-        raise ValueError(f"[project.urls] Repository must be https://github.com/<owner>/<name>, not {repo!r}")
-    return f"https://colab.research.google.com/github/{m.group(1)}/blob/{BRANCH}/{FOLDER}/{name}"
+    return badge_url(repo or repository(), name, folder=FOLDER)
 
 
 def badge(name, repo=None):
-    return f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({colab_url(name, repo)})"
+    return badge_markdown(repo or repository(), name, folder=FOLDER)
 
 
 def _python(src):
