@@ -1,4 +1,4 @@
-"""A pair of digits as tensors: `load_pair(2, 6)` (introduced in 01_data_vectorizing).
+"""Digits as tensors: `load_pair(2, 6)` (introduced in 01_data_vectorizing) and `load_digits()` (08).
 
 The PNGs are decoded by Pillow, checked (28x28, 8-bit grayscale), and the pixels are cached on
 disk, keyed by the file names, so a second load in any process reads one file. Where MNIST comes
@@ -11,22 +11,19 @@ import os
 import sys
 import zipfile
 
-from nbhelpers.mnist import FULL_COUNTS, SPLITS, MNISTError, cache_dir, mnist_path, write_atomically
+from nbhelpers.mnist import SPLITS, MNISTError, cache_dir, mnist_path, write_atomically
 
-__all__ = ["load_pair", "load_arrays", "scaled", "read_pngs", "mnist_path", "MNISTError"]
+__all__ = ["load_pair", "load_digits", "load_arrays", "scaled", "read_pngs", "mnist_path", "MNISTError"]
 
 MODES = {"RGB": "colour (RGB)", "RGBA": "colour with alpha", "P": "palette colour", "LA": "grayscale with alpha",
          "1": "1-bit", "I": "16-bit grayscale", "I;16": "16-bit grayscale"}
 
 
 def _check_digits(a, b):
-    for name, v in (("a", a), ("b", b)):
-        if isinstance(v, bool) or not isinstance(v, int):
-            raise TypeError(f"digit {name}={v!r} must be an integer from 0 to 9, e.g. load_pair(2, 6)")
-        if not 0 <= v <= 9:
-            raise ValueError(f"digit {name}={v} is outside 0-9; MNIST has the digits 0 to 9")
-    if a == b:
-        raise ValueError(f"the two digits must differ, got a={a} and b={b}: which one would be labelled 1?")
+    whole = all(isinstance(v, int) and not isinstance(v, bool) for v in (a, b))
+    if not whole or not (0 <= a <= 9 and 0 <= b <= 9) or a == b:
+        raise (ValueError if whole else TypeError)(
+            f"load_pair needs two different digits, integers from 0 to 9 (e.g. load_pair(2, 6)); got a={a!r}, b={b!r}")
 
 
 def _list_pngs(folder, root):
@@ -79,14 +76,10 @@ def load_arrays(labels, path=None, cache=True, name="digits"):
 
     found = mnist_path(path)
     listing, skipped = {}, 0
-    for i, s in enumerate(SPLITS):
+    for s in SPLITS:
         for d in labels:
-            folder = os.path.join(found.path, s, str(d))
-            listing[s, d], extra = _list_pngs(folder, found.path)
+            listing[s, d], extra = _list_pngs(os.path.join(found.path, s, str(d)), found.path)
             skipped += extra
-            if found.kind == "full" and len(listing[s, d]) != FULL_COUNTS[d][i]:
-                raise MNISTError(f"{folder} holds {len(listing[s, d])} PNGs, but the full set has "
-                                 f"{FULL_COUNTS[d][i]}; re-download or re-unpack MNIST.")
     if skipped:
         print(f"Note: skipped {skipped} file(s) that are not PNGs in the digit folders of {found.path}.", flush=True)
     key = hashlib.sha256(f"v2|{found.kind}|{os.path.realpath(found.path)}|{sorted(labels.items())}|{listing}".encode())
@@ -97,8 +90,7 @@ def load_arrays(labels, path=None, cache=True, name="digits"):
                 return {k: z[k] for k in ("x", "y", "n_train")}
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
             print(f"Note: the cache file {file} is damaged; rebuilding it.", flush=True)
-    folders = {(s, d): os.path.join(found.path, s, str(d), "") for s in SPLITS for d in labels}
-    paths = [folders[key] + n for key in folders for n in listing[key]]  # plain strings: os.path.join per file costs
+    paths = [os.path.join(found.path, s, str(d), n) for (s, d), names in listing.items() for n in names]
     arrays = {"x": read_pngs(paths), "n_train": np.array(sum(len(listing["training", d]) for d in labels)),
               "y": np.concatenate([np.full(len(listing[s, d]), labels[d], np.uint8) for s in SPLITS for d in labels])}
     if cache:
@@ -128,4 +120,14 @@ def load_pair(a=2, b=6, path=None, cache=True):
     arrays = load_arrays({a: 0, b: 1}, path, cache, name=f"pair-{a}-{b}")
     n = int(arrays["n_train"])
     x, y = scaled(arrays), torch.from_numpy(arrays["y"].astype("float32")[:, None])
+    return x[:n], y[:n], x[n:], y[n:]
+
+
+def load_digits(path=None, cache=True):
+    "Training and validation tensors for all ten digits, labels 0-9 as int64 [n] (used from 08_all_ten_digits)."
+    import torch
+
+    arrays = load_arrays({d: d for d in range(10)}, path, cache, name="digits")
+    n = int(arrays["n_train"])
+    x, y = scaled(arrays), torch.from_numpy(arrays["y"].astype("int64"))
     return x[:n], y[:n], x[n:], y[n:]

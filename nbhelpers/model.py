@@ -1,4 +1,4 @@
-"""The from-scratch linear model: parameters, predictions, accuracy, sigmoid and the loss.
+"""The from-scratch linear model: parameters, predictions, accuracy and the loss.
 
 Each function is written first in the notebook named in its docstring, in a cell tagged
 `export`; tests/test_sync.py keeps that cell and this file identical.
@@ -6,7 +6,7 @@ Each function is written first in the notebook named in its docstring, in a cell
 
 import torch
 
-__all__ = ["init_params", "linear", "accuracy", "sigmoid", "mnist_loss"]
+__all__ = ["init_params", "linear", "accuracy", "mnist_loss"]
 
 
 def init_params(size, std=1.0):
@@ -24,11 +24,6 @@ def accuracy(preds, y):
     if preds.shape != y.shape or preds.ndim != 2:
         raise ValueError(f"accuracy needs preds and y of the same shape [n, 1], got preds {tuple(preds.shape)} and y {tuple(y.shape)}")
     return ((preds > 0.0).float() == y).float().mean()
-
-
-def sigmoid(x):
-    "Squash any number into (0, 1): 1 / (1 + exp(-x)) (introduced in 03_sigmoid_loss)."
-    return 1 / (1 + torch.exp(-x))
 
 
 def mnist_loss(preds, y):

@@ -1,4 +1,4 @@
-"""Small plotting helpers used across the series: digits, a model's weights, training curves.
+"""Small plotting helpers used across the series: digits, a model's weights, training curves, a confusion matrix.
 
 Each helper draws with matplotlib and returns its Axes (an array of them for a grid), so a
 notebook can add a title or end the cell with `;` to show only the picture.  Nothing here
@@ -8,7 +8,7 @@ changes matplotlib's backend or style.
 import matplotlib.pyplot as plt
 import numpy as np
 
-__all__ = ["show_digit", "show_digits", "show_weights", "plot_curves", "show_loop", "plot_confusion"]
+__all__ = ["show_digit", "show_digits", "show_weights", "plot_curves", "plot_confusion"]
 
 
 def _as_image(x):
@@ -72,31 +72,6 @@ def plot_curves(curves, x=None, xlabel="step", ylabel=None, ax=None, figsize=(6,
     if len(curves) > 1:
         ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
-    return ax
-
-
-LOOP = ("1 init", "2 predict", "3 loss", "4 gradient", "5 step", "stop")
-
-
-def show_loop(notes=None, ax=None, figsize=(9.5, 2.4)):
-    "Draw the six steps: init -> predict -> loss -> gradient -> step, 6 repeat, -> stop; `notes` maps a box to a line under it (used from 06_fastai_learner)."
-    if ax is None:
-        _, ax = plt.subplots(figsize=figsize)
-    notes, xs = notes or {}, [1.7 * i for i in range(len(LOOP))]
-    for i, (x, name) in enumerate(zip(xs, LOOP)):
-        ax.text(x, 0, name, ha="center", va="center", fontsize=10,
-                bbox=dict(boxstyle="round,pad=0.45", fc="#eeeeee" if name == "stop" else "#e3ecfa", ec="#3a5f9f"))
-        if name in notes:
-            ax.text(x, -0.42, notes[name], ha="center", va="top", fontsize=8, color="#333333")
-        if i:
-            ax.annotate("", xy=(x - 0.68, 0), xytext=(xs[i - 1] + 0.68, 0), arrowprops=dict(arrowstyle="->"))
-    ax.annotate("", xy=(xs[1], 0.3), xytext=(xs[4], 0.3),
-                arrowprops=dict(arrowstyle="->", connectionstyle="arc3,rad=0.3", color="#3a5f9f"))
-    ax.text((xs[1] + xs[4]) / 2, 1.15, "6 repeat" + (f": {notes['6 repeat']}" if "6 repeat" in notes else ""),
-            ha="center", va="bottom", fontsize=9, color="#3a5f9f")
-    ax.text((xs[4] + xs[5]) / 2, 0.14, "good enough?", ha="center", va="bottom", fontsize=7, color="#555555")
-    ax.set(xlim=(xs[0] - 0.9, xs[-1] + 0.9), ylim=(-1.0, 1.6))
-    ax.set_axis_off()
     return ax
 
 

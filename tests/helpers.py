@@ -1,7 +1,11 @@
-"""What several test files share: small PNGs made on the spot, a loader for a child process (fixtures live
-in conftest.py). Light imports only: a spawned child imports this module, and torch would cost it seconds."""
+"""What several test files share: small PNGs made on the spot, a loader for a child process, the functions a
+notebook defines (fixtures live in conftest.py). Light imports only: a spawned child imports this module, and
+torch would cost it seconds."""
 
+import ast
+import json
 import os
+from pathlib import Path
 
 import numpy as np
 from PIL import Image
@@ -27,3 +31,28 @@ def load_in_child(root, cache, queue):
     from nbhelpers.data import load_arrays
 
     queue.put(int(load_arrays({2: 0, 6: 1}, path=root, name="pair-2-6")["x"].sum()))
+
+
+def notebook_functions(stem, *names):
+    "The functions `names` as notebook `stem` defines them (with the notebook functions they call, torch and F), e.g. 08's softmax."
+    import torch
+    import torch.nn.functional as F
+
+    nb = json.loads((Path(__file__).resolve().parent.parent / "notebooks" / f"{stem}.ipynb").read_text())
+    defs = {}  # name: source of its last top-level definition
+    for cell in nb["cells"]:
+        src = "".join(cell["source"]) if cell["cell_type"] == "code" else ""
+        try:
+            body = ast.parse(src).body
+        except SyntaxError:  # a cell with IPython magics defines nothing here
+            continue
+        defs.update({n.name: ast.get_source_segment(src, n) for n in body if isinstance(n, ast.FunctionDef)})
+    missing = [n for n in names if n not in defs]
+    assert not missing, f"{stem}.ipynb defines no {', '.join(missing)}"
+    scope, todo = {"torch": torch, "F": F}, list(names)
+    while todo:
+        name = todo.pop()
+        if name not in scope:
+            exec(defs[name], scope)
+            todo += [n.id for n in ast.walk(ast.parse(defs[name])) if isinstance(n, ast.Name) and n.id in defs]
+    return [scope[n] for n in names]

@@ -217,7 +217,7 @@ def test_two_processes_building_the_cache_at_once(tiny_mnist):
 
 
 @pytest.mark.parametrize("a,b,err,words", [
-    (2, 2, ValueError, "must differ"),
+    (2, 2, ValueError, "two different digits"),
     (2, 10, ValueError, "b=10"),
     (-1, 6, ValueError, "a=-1"),
     ("2", 6, TypeError, "a='2'"),
@@ -255,9 +255,9 @@ def test_one_level_too_low(tiny_mnist):
 def test_archive_not_unpacked(tmp_path):
     archive = tmp_path / "mnist_png.tgz"
     archive.write_bytes(b"")
-    with pytest.raises(MNISTError, match="unpack it"):
+    with pytest.raises(MNISTError, match="is an archive"):
         mnist_path(archive)
-    with pytest.raises(MNISTError, match="holds an archive"):
+    with pytest.raises(MNISTError, match="holds one: unpack it"):
         mnist_path(tmp_path)
 
 
@@ -330,10 +330,13 @@ def test_full_set_counts_and_shapes(full_set):
     assert shapes == [(11876, 784), (11876, 1), (1990, 784), (1990, 1)]
 
 
-def test_full_set_wrong_count_is_reported(full_set, monkeypatch):
-    monkeypatch.setattr(data, "FULL_COUNTS", {**data.FULL_COUNTS, 6: (5917, 958)})
-    with pytest.raises(MNISTError, match="holds 5918 PNGs, but the full set has 5917"):
-        load_pair(2, 6, path=full_set, cache=False)
+def test_only_the_full_sets_counts_make_it_full(tiny_mnist, monkeypatch):
+    "kind is 'full' only when every folder holds the full set's count (here, the tiny set's counts stand in)."
+    counts = {d: (3, 2) for d in range(10)}
+    monkeypatch.setattr(mnist, "FULL_COUNTS", counts)
+    assert mnist_path(tiny_mnist, verbose=False).kind == "full"
+    (tiny_mnist / "testing" / "6" / "1.png").unlink()
+    assert mnist_path(tiny_mnist, verbose=False).kind == "custom", "one image missing: not the full set"
 
 
 # ---------------------------------------------------------------- the progress bar of a cold load

@@ -17,11 +17,15 @@ from torch.overrides import TorchFunctionMode
 
 matplotlib.use("agg")
 
+from helpers import notebook_functions  # noqa: E402
 from nbhelpers.baseline import pixel_similarity  # noqa: E402
-from nbhelpers.model import accuracy, linear, mnist_loss, sigmoid  # noqa: E402
-from nbhelpers.multiclass import confusion_matrix, cross_entropy, log_softmax, multiclass_accuracy, softmax  # noqa: E402
+from nbhelpers.model import accuracy, linear, mnist_loss  # noqa: E402
 from nbhelpers.plots import show_digit, show_digits, show_weights  # noqa: E402
 from nbhelpers.train import BasicOptim, calc_grad, train_epoch, validate_epoch  # noqa: E402
+
+(sigmoid,) = notebook_functions("03_sigmoid_loss", "sigmoid")
+softmax, log_softmax, cross_entropy, multiclass_accuracy, confusion_matrix = notebook_functions(
+    "08_all_ten_digits", "softmax", "log_softmax", "cross_entropy", "multiclass_accuracy", "confusion_matrix")
 
 DEVICES = ["meta"] + (["cuda"] if torch.cuda.is_available() else [])
 FACTORIES = {torch.tensor, torch.as_tensor, torch.zeros, torch.ones, torch.empty, torch.full, torch.arange,

@@ -1,9 +1,12 @@
-"""Unit tests of nbhelpers.model, with torch as the oracle (tiny tensors made here, no data)."""
+"""Unit tests of nbhelpers.model and of 03's sigmoid, with torch as the oracle (tiny tensors made here, no data)."""
 
 import pytest
 import torch
 
-from nbhelpers.model import accuracy, init_params, linear, mnist_loss, sigmoid
+from helpers import notebook_functions
+from nbhelpers.model import accuracy, init_params, linear, mnist_loss
+
+(sigmoid,) = notebook_functions("03_sigmoid_loss", "sigmoid")
 
 
 def test_init_params_shape_spread_and_grad():

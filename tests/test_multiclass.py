@@ -1,4 +1,5 @@
-"""Unit tests of nbhelpers.multiclass: torch is the oracle; data from a tiny MNIST folder made here."""
+"""Unit tests of notebook 08's functions (torch is the oracle) and of nbhelpers.data.load_digits (a tiny MNIST
+folder made here)."""
 
 import shutil
 
@@ -8,16 +9,11 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from helpers import write_png
-from nbhelpers.data import MNISTError
-from nbhelpers.multiclass import (
-    confusion_matrix,
-    cross_entropy,
-    load_digits,
-    log_softmax,
-    multiclass_accuracy,
-    softmax,
-)
+from helpers import notebook_functions, write_png
+from nbhelpers.data import MNISTError, load_digits
+
+softmax, log_softmax, cross_entropy, multiclass_accuracy, confusion_matrix = notebook_functions(
+    "08_all_ten_digits", "softmax", "log_softmax", "cross_entropy", "multiclass_accuracy", "confusion_matrix")
 
 
 def scores(n=64, k=10, scale=3.0, seed=0):

@@ -19,6 +19,7 @@ import nbformat
 import pytest
 import torch
 
+from helpers import notebook_functions
 from nbhelpers import checks, model
 from tools import student
 
@@ -123,7 +124,7 @@ def test_every_checker_is_used_by_an_exercise_it_names(name):
         f"{name}'s docstring must name the exercise that uses it ({', '.join(users)}), it says: {doc}")
 
 
-@pytest.mark.parametrize("checker,fn", [(checks.check_sigmoid, model.sigmoid), (checks.check_sigmoid, torch.sigmoid),
+@pytest.mark.parametrize("checker,fn", [(checks.check_sigmoid, *notebook_functions("03_sigmoid_loss", "sigmoid")), (checks.check_sigmoid, torch.sigmoid),
                                         (checks.check_accuracy, model.accuracy), (checks.check_loss, model.mnist_loss)])
 def test_checkers_accept_the_package_functions(checker, fn):
     assert checker(fn) is True

@@ -1,8 +1,8 @@
 """The teacher's pages: docs/cheatsheet.md states only true shapes; docs/teaching.md answers every question.
 
 * Cheat sheet: every shape statement on it (the code spans of its "shapes" column, and any code
-  span with an arrow) is run here on random tensors, with the package's own functions and the
-  notebooks' own layers, and each bracketed shape is compared with what the operation gives.
+  span with an arrow) is run here on random tensors, with the package's and the notebooks' own
+  functions and layers, and each bracketed shape is compared with what the operation gives.
 * Teacher's guide: each notebook ends with a "## Questions" heading and a numbered list; the
   guide has, per notebook, a heading "### NN answers" and a numbered list with as many items.
 """
@@ -14,7 +14,13 @@ import pytest
 import torch
 from torch import nn
 
-from nbhelpers import model, multiclass
+from helpers import notebook_functions
+from nbhelpers import model
+from nbhelpers.data import load_digits
+
+(sigmoid,) = notebook_functions("03_sigmoid_loss", "sigmoid")
+softmax, cross_entropy, confusion_matrix = notebook_functions("08_all_ten_digits", "softmax", "cross_entropy",
+                                                              "confusion_matrix")
 
 ROOT = Path(__file__).resolve().parent.parent
 CHEATSHEET = ROOT / "docs" / "cheatsheet.md"
@@ -53,19 +59,19 @@ def _ys(n=N):
 
 def _cross_entropy():
     preds, y = torch.randn(N, 10), _ys()
-    loss = multiclass.cross_entropy(preds, y)
+    loss = cross_entropy(preds, y)
     assert torch.allclose(loss, nn.functional.cross_entropy(preds, y), atol=1e-6)
     return [preds.shape, y.shape, loss.shape]
 
 
 def _softmax():
-    p = multiclass.softmax(torch.randn(N, 10))
+    p = softmax(torch.randn(N, 10))
     assert torch.allclose(p.sum(dim=1), torch.ones(N)), "softmax rows should sum to 1"
     return [torch.Size([N, 10]), p.shape]
 
 
 def _sigmoid():
-    s = model.sigmoid(torch.randn(N, 1) * 5)
+    s = sigmoid(torch.randn(N, 1) * 5)
     assert ((s > 0) & (s < 1)).all()
     return [torch.Size([N, 1]), s.shape]
 
@@ -86,7 +92,7 @@ def _labels():
             for d in range(10):
                 for i in range(k):
                     write_png(Path(tmp) / split / str(d) / f"{i}.png", seed=d * 10 + i)
-        train_x, train_y, _, _ = multiclass.load_digits(path=tmp, cache=False)
+        train_x, train_y, _, _ = load_digits(path=tmp, cache=False)
     assert train_y.dtype == torch.int64, train_y.dtype
     return [torch.Size([N])] if train_y.shape == (20,) else [train_y.shape]
 
@@ -120,7 +126,7 @@ STATEMENTS = {
     "[n, 10] → [n, 10]": _softmax,
     "[n, 10], [n] → []": _cross_entropy,
     "[n, 10] → argmax(dim=1) → [n]": lambda: [torch.Size([N, 10]), torch.randn(N, 10).argmax(dim=1).shape],
-    "[10, 10]": lambda: [multiclass.confusion_matrix(torch.randn(50, 10), _ys(50)).shape],
+    "[10, 10]": lambda: [confusion_matrix(torch.randn(50, 10), _ys(50)).shape],
     "[n] - [n, 1] → [n, n]": _broadcast,
 }
 
