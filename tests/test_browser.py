@@ -1,7 +1,9 @@
 """Every notebook opens in JupyterLab in a real browser (headless Chromium) without errors.
 
 One JupyterLab server (on a temporary copy of notebooks/, so nothing rewrites the committed
-files; no news or update checks) and one browser serve all notebooks.  For each notebook:
+files; no news or update checks) and one browser serve all notebooks.  JupyterLab is loaded once
+in one page, and each notebook is opened there (as the file browser opens it) and closed again,
+which saves reloading the whole application per notebook.  For each notebook:
 no error dialog, no error toast, no error or stderr output, no page/console errors; its title
 (the first markdown heading) is visible; its first figure (the first stored image output) is
 visible and decoded.  Screenshots go to build/screenshots/<name>.png (the top of the notebook)
@@ -111,7 +113,8 @@ def lab(tmp_path_factory):
     log = open(tmp / "jupyterlab.log", "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-         f"--ServerApp.root_dir={root}", "--ServerApp.port_retries=0"],
+         f"--ServerApp.root_dir={root}", "--ServerApp.port_retries=0",
+         "--LabApp.expose_app_in_browser=True"],  # window.jupyterapp: open a notebook without a reload
         cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -184,23 +187,39 @@ def _shutdown_sessions(base, token):
         pass
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
-def test_notebook_renders_in_jupyterlab(lab, browser, path):
+@pytest.fixture(scope="module")
+def lab_page(lab, browser):
+    "(page, problems): JupyterLab loaded once, with nothing open; `problems` collects page and console errors."
     base, token, _ = lab
-    nb = json.loads(path.read_text(encoding="utf-8"))
-    title = first_heading(nb)
-    assert title, f"{path.name} has no markdown heading: its first cell should start with '# NN · Title'"
-
     page = browser.new_page()
     problems = []
     page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
     page.on("console", lambda m: m.type == "error" and not HARMLESS.search(m.text)
             and problems.append(f"console error: {m.text}"))
+    page.goto(f"{base}/lab?reset&token={token}", wait_until="domcontentloaded")
+    page.wait_for_function("() => window.jupyterapp !== undefined")
+    page.evaluate("async () => { await window.jupyterapp.restored; }")
     try:
-        # ?reset: a fresh workspace, so only this notebook is open.
-        page.goto(f"{base}/lab/tree/{path.name}?reset&token={token}", wait_until="domcontentloaded")
+        yield page, problems
+    finally:
+        page.close()
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_notebook_renders_in_jupyterlab(lab, lab_page, path):
+    base, token, _ = lab
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    title = first_heading(nb)
+    assert title, f"{path.name} has no markdown heading: its first cell should start with '# NN · Title'"
+
+    page, problems = lab_page
+    problems.clear()
+    try:
+        page.evaluate("p => { window.jupyterapp.commands.execute('docmanager:open', {path: p}); }", path.name)
         panel = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)").first
         panel.wait_for(state="visible")
+        current = page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current .lm-TabBar-tabLabel").first
+        assert current.inner_text().strip() == path.name, f"{path.name} did not open: {current.inner_text()!r} did"
         # The notebook is rendered once its first cell shows and the kernel has settled.
         heading = panel.locator(".jp-MarkdownOutput :is(h1, h2, h3, h4, h5, h6)").first
         heading.wait_for(state="visible")
@@ -243,7 +262,9 @@ def test_notebook_renders_in_jupyterlab(lab, browser, path):
                 path=str(SHOTS / f"{path.stem}.figure.png"))
         assert not problems, f"{path.name} in JupyterLab:\n" + "\n".join(problems)
     finally:
-        page.close()
+        # Dispose of the panel (no "save your changes?" dialog: the copy is thrown away anyway).
+        page.evaluate("() => { for (const w of Array.from(window.jupyterapp.shell.widgets('main'))) w.dispose(); }")
+        page.locator(".jp-NotebookPanel").first.wait_for(state="detached")
         _shutdown_sessions(base, token)
 
 
