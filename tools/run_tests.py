@@ -49,9 +49,15 @@ def main(argv=None):
              "--nbval-sanitize-with", str(ROOT / "tests" / "nbval_sanitize.cfg"),
              "--nbval-cell-timeout", "900"]
     # pytest-xdist: one worker per core; --dist loadscope keeps a notebook's cells (and a test file) in one worker.
-    workers = ["-n", "auto", "--dist", "loadscope"] if importlib.util.find_spec("xdist") else []
-    cmd = [sys.executable, "-m", "pytest", "-q", *workers, *([] if only_notebooks else ["tests"]), *nbval,
-           *sorted(str(p) for p in (ROOT / "notebooks").glob("[0-9]*.ipynb")), *argv]
+    # Units are handed out in the order given: the longest first (about 60, 25 and 15 s, then the notebooks from
+    # 08, the longest, down), so that no long one is left for the end while the other worker idles.
+    workers = ["-n", "auto", "--dist", "loadscope", "--no-loadscope-reorder"] if importlib.util.find_spec("xdist") else []
+    notebooks = sorted((str(p) for p in (ROOT / "notebooks").glob("[0-9]*.ipynb")), reverse=True)
+    slow = [str(ROOT / "tests" / f) for f in ("test_browser.py", "test_install_cell.py", "test_run_series.py")]
+    tests = [] if only_notebooks else sorted(str(p) for p in (ROOT / "tests").glob("test_*.py"))
+    first = [t for t in slow if t in tests]
+    cmd = [sys.executable, "-m", "pytest", "-q", *workers, *nbval, *first, *notebooks,
+           *[t for t in tests if t not in first], *argv]
     return subprocess.call(cmd, cwd=ROOT)
 
 

@@ -41,11 +41,10 @@ from pathlib import Path
 import nbformat
 
 from nbhelpers.mnist import write_atomically
-from tools.check_notebooks import badge_markdown, badge_url, repository
+from tools.check_notebooks import badge_markdown, badge_url, put_badge, repository
 
 ROOT = Path(__file__).resolve().parent.parent
 FOLDER = "student"
-BADGE = re.compile(r"\[!\[Open In Colab\]\([^)]*\)\]\([^)]*\)\n?")
 GENERIC = "answer the exercise above in this cell"
 HEADER = (
     "*Student edition.* Each exercise has a cell that starts with `# Your turn:`: replace its `...` with your "
@@ -249,11 +248,7 @@ def _is_check_below(nb, i, solution):
 
 def header(source, name, repo=None):
     "The first markdown cell with the student badge and how to check answers."
-    new = badge(name, repo) + "\n\n" + HEADER
-    if BADGE.search(source):
-        return BADGE.sub(lambda _: new, source, count=1)
-    title, _, rest = source.partition("\n")
-    return f"{title}\n\n{new}\n{rest.lstrip()}" if title.startswith("#") else f"{new}\n{source}"
+    return put_badge(source, badge(name, repo) + "\n\n" + HEADER.rstrip("\n"))
 
 
 def waiting_cells(nb, name="notebook"):
