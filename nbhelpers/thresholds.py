@@ -10,11 +10,8 @@ __all__ = ["min_accuracy", "min_accuracy_ten"]
 
 # The project's targets for 2 vs 6 on the full set (a plain LogisticRegression reaches 98.39%).
 TARGETS_2V6 = {"linear": 0.984, "relu": 0.994}
-# Other pairs on the full set must beat the baseline by MARGIN: half the smallest margin measured over
-# all 45 pairs by `make pairs` (docs/pairs.md, 2026-11-28), linear +1.31 points and ReLU net +1.36 points,
-# both at 6 vs 7, whose baseline is already 98.49%. On the offline sample (about 200 validation images per
-# pair: one mistake is half a point, and some pairs' baselines are 99.5%) and other copies, a model must
-# reach the baseline.
+# Other pairs, full set: half the smallest margin over the baseline in the sweep of all 45 pairs (docs/pairs.md,
+# 2026-11-28): linear +1.31 points, ReLU net +1.36, both at 6 vs 7. (Offline, one of ~200 images is half a point.)
 MARGIN = 0.006
 
 
