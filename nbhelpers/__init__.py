@@ -13,6 +13,3 @@ Importing this package is cheap and does nothing. What is public, by module (eac
     nbhelpers.checks      the exercises' checkers: check_sigmoid, check_loss, ...
     nbhelpers.setup       setup_notebook: the first code cell of every notebook
 """
-
-__version__ = "0.1.0"
-__all__ = ["__version__"]

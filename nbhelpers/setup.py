@@ -6,9 +6,8 @@ import warnings
 __all__ = ["setup_notebook"]
 
 SEED = 42
-# Library chatter that is not the lesson, printed when fastai is imported (and it would make the
-# stored outputs differ from one torch or pandas release to the next). Every other warning stays:
-# torch's broadcasting warnings are exactly what the series teaches.
+# Chatter printed when fastai is imported, which differs from one torch or pandas release to the next.
+# Every other warning stays: torch's broadcasting warnings are exactly what the series teaches.
 QUIET = [(FutureWarning, r"`torch\.jit\.script` is deprecated"),
          (DeprecationWarning, r"The 'mode\.chained_assignment' option is deprecated")]
 
@@ -23,7 +22,6 @@ def setup_notebook(seed=SEED):
 
     np.random.seed(seed)
     torch.manual_seed(seed)
-    # One thread: the series' tensors are small, so a second thread costs more in hand-offs than it
-    # saves, and sums are added up in the same order on every machine (outputs do not depend on cores).
+    # One thread: small tensors gain nothing from a second, and sums add up in the same order on any machine.
     torch.set_num_threads(1)
 

@@ -114,11 +114,8 @@ def test_failed_download_leaves_no_partial_archive(tmp_path, monkeypatch):
     archive = home / "archive" / "mnist_png.tgz"
 
     class FakeSocket:
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *a):
-            return False
+        def close(self):
+            pass
 
     monkeypatch.setattr(socket, "create_connection", lambda *a, **k: FakeSocket())
     import fastai.data.external as external
