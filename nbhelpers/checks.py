@@ -45,8 +45,8 @@ def _scalar(value, name):
     return float(value)
 
 
-def _passed(fn, what):
-    print(f"✓ {getattr(fn, '__name__', 'your function')}: {what}")
+def _passed(name, what):
+    print(f"✓ {name}: {what}")
     return True
 
 
@@ -61,7 +61,7 @@ def check_sigmoid(fn):
         f"{name}(0.0) gave {out[1, 0].item():.4f} (should be 0.5000) and {name}(2.0) gave {out[2, 0].item():.4f} "
         f"(should be {torch.sigmoid(torch.tensor(2.0)).item():.4f}): it should be 1 / (1 + exp(-x))")
     assert not torch.isnan(out).any(), f"{name} gives nan for large inputs"
-    return _passed(fn, "matches torch.sigmoid, keeps the shape, no nan")
+    return _passed(name, "matches torch.sigmoid, keeps the shape, no nan")
 
 
 def check_accuracy(fn):
@@ -72,7 +72,7 @@ def check_accuracy(fn):
     assert abs(got - want) < 1e-6, (f"{name} gave {got:.4f} on 8 examples where {want:.4f} is right: a prediction "
                                     "above 0 means label 1, at or below 0 means label 0 (compare preds with 0, not 0.5)")
     assert abs(_scalar(fn(PREDS, (PREDS > 0).float()), name) - 1.0) < 1e-6, f"{name} is not 1.0 when every answer is right"
-    return _passed(fn, f"{want:.4f} on the examples, 1.0 when all are right")
+    return _passed(name, f"{want:.4f} on the examples, 1.0 when all are right")
 
 
 def check_loss(fn):
@@ -98,7 +98,7 @@ def check_loss(fn):
         same = isinstance(v, torch.Tensor) and v.numel() == 1 and abs(v.item() - want.item()) < 1e-5
         note = "" if same else (" (note: with [n] preds and [n, 1] labels it quietly returns a different number, "
                                 "because the two broadcast to an n x n table; nbhelpers.model.mnist_loss refuses that)")
-    return _passed(fn, f"{want.item():.4f} on the examples, right gradient{note}")
+    return _passed(name, f"{want.item():.4f} on the examples, right gradient{note}")
 
 
 def check_step(fn, lr=0.1):
@@ -117,4 +117,4 @@ def check_step(fn, lr=0.1):
             f"(largest difference {(p.detach() - o).abs().max().item():.4g})")
         assert p.grad is None or not p.grad.abs().any(), f"{name} did not zero the gradient of the {which}"
         assert p.requires_grad, f"after {name} the {which} no longer track gradients (update inside torch.no_grad())"
-    return _passed(fn, "one SGD step like torch.optim.SGD, gradients zeroed")
+    return _passed(name, "one SGD step like torch.optim.SGD, gradients zeroed")

@@ -39,20 +39,21 @@ def notebook_functions(stem, *names):
     import torch.nn.functional as F
 
     nb = json.loads((Path(__file__).resolve().parent.parent / "notebooks" / f"{stem}.ipynb").read_text())
-    defs = {}  # name: source of its last top-level definition
+    defs = {}  # name: (source, syntax tree) of its last top-level definition
     for cell in nb["cells"]:
         src = "".join(cell["source"]) if cell["cell_type"] == "code" else ""
         try:
             body = ast.parse(src).body
         except SyntaxError:  # a cell with IPython magics defines nothing here
             continue
-        defs.update({n.name: ast.get_source_segment(src, n) for n in body if isinstance(n, ast.FunctionDef)})
+        defs.update({n.name: (ast.get_source_segment(src, n), n) for n in body if isinstance(n, ast.FunctionDef)})
     missing = [n for n in names if n not in defs]
     assert not missing, f"{stem}.ipynb defines no {', '.join(missing)}"
     scope, todo = {"torch": torch, "F": F}, list(names)
     while todo:
         name = todo.pop()
         if name not in scope:
-            exec(defs[name], scope)
-            todo += [n.id for n in ast.walk(ast.parse(defs[name])) if isinstance(n, ast.Name) and n.id in defs]
+            source, tree = defs[name]
+            exec(source, scope)
+            todo += [n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id in defs]
     return [scope[n] for n in names]
