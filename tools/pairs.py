@@ -324,7 +324,8 @@ def threshold_lines(ok):
 
     out = ["## The thresholds", "",
            f"`nbhelpers.thresholds.MARGIN = {thresholds.MARGIN}`: on the full set, a pair other than 2 vs 6 must "
-           "reach its baseline plus that margin (2 vs 6 keeps its absolute targets, linear 98.4% and ReLU 99.4%). "
+           f"reach its baseline plus that margin (2 vs 6 keeps its absolute targets, linear "
+           f"{thresholds.TARGETS_2V6['linear']:.1%} and ReLU {thresholds.TARGETS_2V6['relu']:.1%}). "
            "How far each model that asserts `min_accuracy` stays above what it asks, at the closest pair:", "",
            "| model (notebook) | asks | smallest room, pairs other than 2 vs 6 | at | room for 2 vs 6 |",
            "|---|---|---|---|---|"]
