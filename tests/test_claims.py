@@ -22,6 +22,13 @@
    * digits that are part of a word or name (`float32`, `w1`, `int64`, 2D, 3rd).
    Everything else, inline code and headings included, is checked: "28 × 28" needs a 28 in the
    code or the outputs.
+   **A number that only a varying output shows is written as approximate.**  The outputs of cells
+   tagged `nbval-ignore-output` (a trained model's loss and accuracy, rankings of near-ties) differ
+   from one processor, BLAS build or seed to the next, so a reader's own run will not print the
+   committed digits.  A prose number that matches only such outputs must be marked as approximate
+   ("about 98.5%", "roughly 0.07", "~96%") or be one end of a range ("98.3–98.6%", "between 0.5%
+   and 1%"), and carry at most 3 significant digits.  "It reaches 98.54%" is refused; "about
+   98.5%" is accepted.
 2. **Every `assert` in a code cell has a message** saying what it expected and what it got
    (`assert acc >= target, f"linear model {acc:.4f} < {target:.4f} for {a} vs {b}"`).
 
@@ -49,6 +56,12 @@ NUMBER = re.compile(
     r"(?<![\w.])(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?)"
     r"(?![A-Za-wyzA-Z_]|\.\d)(?P<pct>\s?%)?")
 APPROX = re.compile(r"(?:about|around|roughly|nearly|almost|some|approximately|~|≈)\s*$", re.I)
+# One end of a range: "98.3–98.6%", "0.5 to 1", "between 98.3% and 98.6%", "from 0.69 to 4.16".
+RANGE_BEFORE = re.compile(r"(?:[–—-]|\bto|\band|\bbetween|\bfrom)\s*$", re.I)
+RANGE_AFTER = re.compile(r"^\s?%?\s*(?:[–—]|-(?=\s?\d)|to\b|and\b)", re.I)
+PERCENT_RANGE = re.compile(r"\s*(?:[–—-]|to\b|and\b)\s*[\d.,]+\s?%")
+MAX_SIGNIFICANT = 3  # an approximate figure from a varying output: "about 98.5%", not "about 98.54%"
+IGNORED = "nbval-ignore-output"
 CITED = re.compile(r"<!--\s*cited:(.*?)-->", re.S)
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 HIDDEN = [
@@ -115,13 +128,17 @@ def _output_text(out):
     return "\n".join("".join(p) for p in parts)
 
 
-def shown_numbers(nb):
-    "Every number in the notebook's code cells and outputs."
+def shown_numbers(nb, varying=False):
+    """Every number in the notebook's code cells and outputs: those that every run prints the same, or
+    (`varying=True`) those only in the outputs of cells tagged nbval-ignore-output."""
     texts = []
     for cell in nb.cells:
         if cell.cell_type == "code":
-            texts.append(cell.source)
-            texts.extend(_output_text(o) for o in cell.get("outputs", []))
+            ignored = IGNORED in cell.get("metadata", {}).get("tags", [])
+            if not varying:
+                texts.append(cell.source)
+            if ignored == varying:
+                texts.extend(_output_text(o) for o in cell.get("outputs", []))
     text = "\n".join(texts)
     # Code and outputs also count digits glued to a name: `float32` shows the 32 of "32-bit".
     glued = [_value(m) for m in re.finditer(r"(?<=[A-Za-z_])(?P<num>\d+)(?P<pct>)", text)]
@@ -134,14 +151,23 @@ class Offence:
     cell: int
     number: str
     context: str
+    why: str = "shown by no output or code cell"
 
     def __str__(self):
-        return f"{self.notebook} cell {self.cell} (from 0): {self.number!r} in \"…{self.context}…\""
+        return f"{self.notebook} cell {self.cell} (from 0): {self.number!r} in \"…{self.context}…\" ({self.why})"
+
+
+def significant(v):
+    "How many significant digits a prose number carries (98.5 -> 3, 0.07 -> 1, 12,000 -> 2)."
+    mantissa = v.text.rstrip("%").replace(",", "").lower().split("e")[0]
+    digits = mantissa.replace(".", "").lstrip("0")
+    return len(digits.rstrip("0") if "." not in mantissa else digits) or 1
 
 
 def prose_offences(nb, name="notebook"):
-    "The numbers in markdown cells that no code cell, output or cited comment of the notebook shows."
-    shown = shown_numbers(nb)
+    """The numbers in markdown cells that no code cell, output or cited comment of the notebook shows,
+    and those that only a varying output shows, written as if exact."""
+    shown, varying = shown_numbers(nb), shown_numbers(nb, varying=True)
     offences = []
     for i, cell in enumerate(nb.cells):
         if cell.cell_type != "markdown":
@@ -151,10 +177,20 @@ def prose_offences(nb, name="notebook"):
         for pattern in HIDDEN:
             text = pattern.sub(lambda m: " " * len(m.group(0)), text)
         for m in NUMBER.finditer(text):
-            claim = _value(m, approx=bool(APPROX.search(text[max(0, m.start() - 16):m.start()])))
+            before, after = text[max(0, m.start() - 16):m.start()], text[m.end():m.end() + 6]
+            approx = bool(APPROX.search(before))
+            claim = _value(m, approx=approx)
+            if not claim.percent and PERCENT_RANGE.match(text[m.end():m.end() + 24]):  # 98.3 in "98.3–98.6%"
+                claim = Value(claim.value, claim.tol, True, claim.text)
             if exempt(claim) or any(matches(claim, s) for s in cited) or any(matches(claim, s) for s in shown):
                 continue
             context = " ".join(text[max(0, m.start() - 40):m.end() + 30].split())
+            if any(matches(claim, s) for s in varying):
+                ranged = RANGE_BEFORE.search(before) or RANGE_AFTER.search(after)
+                if (approx or ranged) and significant(claim) <= MAX_SIGNIFICANT:
+                    continue
+                offences.append(Offence(name, i, claim.text, context, "varies by CPU or seed: write it as about/a range"))
+                continue
             offences.append(Offence(name, i, claim.text, context))
     return offences
 
@@ -238,9 +274,9 @@ def test_a_planted_bare_assert_is_reported(path):
     assert len(nb.cells) - 1 not in [i for _, i, _ in bare], "an assert with a message must pass"
 
 
-def _tiny(markdown, code="", output=""):
+def _tiny(markdown, code="", output="", varying=False):
     nb = nbformat.v4.new_notebook()
-    cell = nbformat.v4.new_code_cell(code)
+    cell = nbformat.v4.new_code_cell(code, metadata={"tags": [IGNORED]} if varying else {})
     if output:
         cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=output)]
     nb.cells = [nbformat.v4.new_markdown_cell(markdown), cell]
@@ -278,6 +314,26 @@ def test_accepted(prose, output, code):
 ])
 def test_rejected(prose, output, code, wrong):
     assert _tiny(prose, code, output) == [wrong]
+
+
+@pytest.mark.parametrize("prose", [
+    "It reaches about 98.5%.", "Loss falls to roughly 0.07.", "It ends at ~96%.",
+    "Over five seeds, 98.3–98.6%.", "between 98.3% and 98.6%", "about 12,000 images",
+])
+def test_a_varying_number_written_as_approximate_is_accepted(prose):
+    output = "accuracy 0.98541 0.98291 0.98591 loss 0.0703 acc 0.9613 images 11876"
+    assert _tiny(prose, output=output, varying=True) == []
+
+
+@pytest.mark.parametrize("prose,wrong", [
+    ("It reaches 98.54%.", "98.54%"),           # exact, from an output that varies
+    ("It reaches about 98.54%.", "98.54%"),     # approximate, but too many digits to be true elsewhere
+    ("The loss ends at 0.0703.", "0.0703"),
+])
+def test_a_varying_number_written_as_exact_is_reported(prose, wrong):
+    output = "accuracy 0.98541 loss 0.0703"
+    assert _tiny(prose, output=output, varying=True) == [wrong]
+    assert _tiny(prose, output=output, varying=False) == [], "the same output from a stable cell may be quoted exactly"
 
 
 if __name__ == "__main__":
