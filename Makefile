@@ -3,7 +3,6 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-PAIR   ?= 2,6
 
 .PHONY: run test test-oldest unit lab bench student notebooks lint fix-badges constraints clean help pairs
 
@@ -24,7 +23,7 @@ $(STAMP): pyproject.toml constraints.txt
 	@touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/python -m tools.run_series --pair $(PAIR)
+	$(BIN)/python -m tools.run_series $(if $(PAIR),--pair $(PAIR))
 
 # All 45 pairs through run_series, two at a time; resumable (build/pairs/ keeps each pair's result).
 pairs: $(STAMP)
@@ -36,7 +35,7 @@ test: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests -q
 
-# The oldest versions pyproject.toml claims, installed and tested (issue 13): a second environment
+# The oldest versions pyproject.toml claims, installed and tested: a second environment
 # with each dependency at exactly its declared minimum (">=X" becomes "==X"; the rest as pip
 # resolves them), then the notebook tests in lax mode (every cell runs and every assertion must
 # pass; old versions print some values differently).  Not part of `make test`: it downloads about
@@ -71,6 +70,7 @@ student: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check nbhelpers tests tools benchmarks notebooks && $(BIN)/python -m tools.check_notebooks
+	$(BIN)/actionlint .github/workflows/ci.yml
 
 fix-badges: $(STAMP)
 	$(BIN)/python -m tools.check_notebooks --fix-badges
@@ -82,6 +82,12 @@ notebooks: $(STAMP)
 constraints: $(STAMP)
 	$(BIN)/python -m pip freeze --exclude-editable | sed '/^nbhelpers/d' > constraints.tmp
 	(head -2 constraints.txt; cat constraints.tmp) > constraints.new && rm constraints.tmp && mv constraints.new constraints.txt
+
+# A wheel and an sdist in dist/, for installing without git or GitHub (a release file, a path on a hub):
+#   pip install dist/nbhelpers-*.whl   or, in a notebook's install cell, NBHELPERS_WHEEL=/path/to/that.whl
+.PHONY: dist
+dist: $(STAMP)
+	rm -rf dist && $(BIN)/python -m build --outdir dist . && $(BIN)/python -m twine check --strict dist/*
 
 clean:
 	rm -rf build

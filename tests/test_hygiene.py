@@ -1,4 +1,4 @@
-"""Notebook hygiene (tools/check_notebooks.py) and ruff, as pre-commit runs them, inside `make test`.
+"""Notebook hygiene (tools/check_notebooks.py) and ruff (ruff.toml: also the import rules), inside `make test`.
 
 The checker is itself tested on small synthetic notebooks that break one rule each, so a
 check that silently stopped working would fail here.
@@ -6,15 +6,12 @@ check that silently stopped working would fail here.
 
 import copy
 import json
-import re
-import shlex
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
 from tools import check_notebooks as cn
 
@@ -49,46 +46,6 @@ def test_ruff(targets):
     r = subprocess.run([_ruff(), "check", "--no-cache", *targets], cwd=ROOT, capture_output=True, text=True)
     assert r.returncode == 0, (f"ruff found problems; most fix themselves with `ruff check --fix {' '.join(targets)}`:\n"
                                + r.stdout + r.stderr)
-
-
-RUFF_TARGETS = ["nbhelpers/x.py", "tests/x.py", "tools/x.py", "benchmarks/x.py", "notebooks/01_x.ipynb"]
-
-
-def pre_commit_problems(text):
-    "What .pre-commit-config.yaml (as `text`) lacks of the checks `make test` runs: ruff on the same files, the notebook checker."
-    hooks = [h for repo in (yaml.safe_load(text) or {}).get("repos", []) for h in repo.get("hooks", [])]
-
-    def runs(hook, words):
-        argv = shlex.split(hook.get("entry", ""))
-        return any(argv[i:i + len(words)] == words for i in range(len(argv)))
-
-    problems = []
-    ruff = [h for h in hooks if runs(h, ["ruff", "check"])]
-    if not ruff:
-        problems.append("no hook runs `ruff check`")
-    for f in RUFF_TARGETS:
-        if ruff and not any(re.search(h.get("files", ""), f) for h in ruff):
-            problems.append(f"the ruff hook does not check {f}")
-    checker = [h for h in hooks if runs(h, ["tools/check_notebooks.py"]) or runs(h, ["-m", "tools.check_notebooks"])]
-    if not checker or not re.search(checker[0].get("files", ""), "notebooks/01_x.ipynb"):
-        problems.append("no hook runs tools/check_notebooks.py on notebooks/")
-    return problems
-
-
-def test_pre_commit_config_runs_the_same_checks():
-    problems = pre_commit_problems((ROOT / ".pre-commit-config.yaml").read_text())
-    assert not problems, ".pre-commit-config.yaml must run what tests/test_hygiene.py runs: " + "; ".join(problems)
-
-
-def test_pre_commit_check_is_not_fooled_by_comments():
-    text = (ROOT / ".pre-commit-config.yaml").read_text()
-    commented = "# ruff, and python tools/check_notebooks.py, are run elsewhere\nrepos: []\n"
-    assert "ruff" in commented and "tools/check_notebooks.py" in commented
-    assert len(pre_commit_problems(commented)) == 2
-    narrow = text.replace("^(nbhelpers|tests|tools|benchmarks|notebooks)/", "^(nbhelpers|notebooks)/")
-    assert pre_commit_problems(narrow) == ["the ruff hook does not check tests/x.py",
-                                           "the ruff hook does not check tools/x.py",
-                                           "the ruff hook does not check benchmarks/x.py"]
 
 
 # ------------------------------------------------------------------ the checker on bad notebooks
@@ -197,15 +154,6 @@ def test_a_bad_notebook_fails_on_its_own_check(tmp_path, how):
     assert len(problems) == 1 and BREAKS[how] in problems[0], \
         f"{how}: expected exactly one problem saying {BREAKS[how]!r}, got {problems}"
     assert problems[0].startswith("01_demo.ipynb: ")
-
-
-def test_the_install_cell_is_the_briefs_text():
-    assert cn.install_source(REPO) == (
-        "# Install this series' helpers where they are missing (Colab, a JupyterHub, a plain Jupyter); "
-        "a no-op where they are installed.\n"
-        "import importlib.util\n"
-        'if importlib.util.find_spec("nbhelpers") is None:\n'
-        '    %pip install -q "nbhelpers @ git+https://github.com/nn-from-scratch/digits-2-vs-6"')
 
 
 def test_fix_badges_and_strip_metadata_repair_a_notebook(tmp_path):

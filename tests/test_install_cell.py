@@ -10,8 +10,13 @@ here), so pip clones and builds this repository's committed HEAD exactly as it w
 What it proves: `nbhelpers` is missing at first, the cell installs it into the kernel's own
 environment, the very next cell imports it and runs the notebook's set-up cell (no restart), a
 second run of the cell does nothing, and pip changes nothing else in the environment (no
-dependency upgraded or downgraded).  What it does not prove: downloading the dependencies (they
-are all present, so pip runs with --no-index) or GitHub's side of the clone.  About 30 s.
+dependency upgraded or downgraded).  When the install cannot work (the address unreachable, no
+git on the PATH, no network for a missing PyTorch) the cell raises an error that says what failed
+and what to do, so Run All stops there instead of failing later with `No module named 'torch'`.
+The cell tested is `tools.check_notebooks.install_source`, the one source the notebooks are
+written from (`python -m tools.check_notebooks --fix-badges`).  What it does not prove:
+downloading the dependencies (they are all present, so pip runs with --no-index) or GitHub's side
+of the clone.  About 30 s per kernel.
 """
 
 import json
@@ -26,19 +31,14 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from tools import student
+from tools import check_notebooks, student
 
 ROOT = Path(__file__).resolve().parent.parent
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
 STUDENT = sorted((ROOT / student.FOLDER).glob("[0-9]*.ipynb"))
 REPO = student.repository()
-CONTRACT = (
-    "# Install this series' helpers where they are missing (Colab, a JupyterHub, a plain Jupyter); "
-    "a no-op where they are installed.\n"
-    "import importlib.util\n"
-    'if importlib.util.find_spec("nbhelpers") is None:\n'
-    f'    %pip install -q "nbhelpers @ git+{REPO}"')
+CONTRACT = check_notebooks.install_source(REPO)
 
 
 def code_cells(path):
@@ -57,11 +57,8 @@ def _pip_freeze(python):
     return set(out.splitlines())
 
 
-@pytest.fixture
-def fresh_kernel(tmp_path, monkeypatch):
-    "A kernel name whose kernel runs in a fresh venv without nbhelpers; returns (name, its python)."
-    if shutil.which("git") is None:
-        pytest.skip("git is not installed (pip needs it for a git+ address)")
+def fresh_venv_kernel(tmp_path, monkeypatch, leave_out=()):
+    "A kernel name whose kernel runs in a fresh venv without nbhelpers (nor `leave_out`); returns (name, its python)."
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     site = Path(subprocess.run([str(venv / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
@@ -73,7 +70,8 @@ def fresh_kernel(tmp_path, monkeypatch):
     deps = tmp_path / "deps"  # everything the checkout's .venv has, except nbhelpers and pip
     deps.mkdir()
     for p in Path(sysconfig.get_path("purelib")).iterdir():
-        if not re.match(r"(nbhelpers|__editable__|pip\b|pip-)", p.name) and p.suffix != ".pth":
+        if not re.match(r"(nbhelpers|__editable__|pip\b|pip-)", p.name) and p.suffix != ".pth" and not (
+                leave_out and re.match(rf"({'|'.join(leave_out)})\b", p.name)):
             (deps / p.name).symlink_to(p)
     (site / "deps.pth").write_text(f"{deps}\n")
     spec = tmp_path / "jupyter" / "kernels" / "fresh-venv"
@@ -85,13 +83,88 @@ def fresh_kernel(tmp_path, monkeypatch):
     return "fresh-venv", venv / "bin" / "python"
 
 
+@pytest.fixture
+def fresh_kernel(tmp_path, monkeypatch):
+    return fresh_venv_kernel(tmp_path, monkeypatch)
+
+
+def kernel_env(**extra):
+    "The kernel's environment: no index (nothing is downloaded), no PYTHONPATH into this checkout."
+    env = {**os.environ, "PIP_NO_INDEX": "1", "PIP_NO_BUILD_ISOLATION": "0", "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+           "NBHELPERS_QUIET": "1", **extra}
+    env.pop("PYTHONPATH", None)
+    env.pop("NBHELPERS_WHEEL", None) if "NBHELPERS_WHEEL" not in extra else None
+    return env
+
+
+def run_all(sources, kernel, tmp_path, env):
+    "Run the cells as Run All does: stop at the first error.  Returns (notebook, the error or None)."
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
+    client = NotebookClient(nb, timeout=600, kernel_name=kernel, resources={"metadata": {"path": str(tmp_path)}})
+    try:
+        client.execute(env=env)
+    except CellExecutionError as e:
+        return nb, e
+    return nb, None
+
+
+def output_text(cell):
+    return "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
+
+
+def assert_stops_at_the_install_cell(nb, error, says):
+    assert error is not None, "Run All should stop at the install cell"
+    errors = [o for o in nb.cells[0].outputs if o.output_type == "error"]
+    assert errors and errors[0].ename == "RuntimeError", f"the install cell should raise RuntimeError: {nb.cells[0].outputs}"
+    for want in says:
+        assert want in errors[0].evalue, f"the error should say {want!r}: {errors[0].evalue}"
+    assert nb.cells[1].execution_count is None and not nb.cells[1].outputs, "Run All must not go past the install cell"
+
+
+def test_install_cell_stops_when_the_address_is_unreachable(fresh_kernel, tmp_path):
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed (pip needs it for a git+ address)")
+    name, _ = fresh_kernel
+    cell = check_notebooks.install_source("https://127.0.0.1:9/nowhere/digits-2-vs-6")  # a closed port: refused at once
+    nb, error = run_all([cell, "import nbhelpers"], name, tmp_path, kernel_env())
+    assert_stops_at_the_install_cell(nb, error, ["Could not install nbhelpers @ git+https://127.0.0.1:9/",
+                                                 "no network, or the address unreachable", "When something goes wrong"])
+    assert "PyTorch is missing" not in output_text(nb.cells[0]), "torch is there: no download notice"
+
+
+def test_install_cell_stops_without_git(fresh_kernel, tmp_path):
+    name, _ = fresh_kernel
+    empty = tmp_path / "bin-without-git"
+    empty.mkdir()
+    nb, error = run_all([CONTRACT, "import nbhelpers"], name, tmp_path, kernel_env(PATH=str(empty)))
+    assert_stops_at_the_install_cell(nb, error, ["git is not installed", "NBHELPERS_WHEEL", "When something goes wrong"])
+
+
+def test_install_cell_warns_before_downloading_pytorch_and_stops_offline(tmp_path, monkeypatch):
+    "No torch in the environment and no network (pip --no-index): the notice first, pip's own output, then the error."
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed (pip needs it for a git+ address)")
+    name, _ = fresh_venv_kernel(tmp_path, monkeypatch, leave_out=("torch", "fastai"))
+    cell = check_notebooks.install_source(f"file://localhost{ROOT}")
+    (tmp_path / "no-wheels").mkdir()  # and no local folder of wheels either (PIP_FIND_LINKS)
+    nb, error = run_all([cell, "import torch"], name, tmp_path, kernel_env(PIP_FIND_LINKS=str(tmp_path / "no-wheels")))
+    assert_stops_at_the_install_cell(nb, error, ["Could not install", "When something goes wrong"])
+    out = output_text(nb.cells[0])
+    assert out.startswith("PyTorch is missing: pip downloads it now with fastai, about 3 GB"), out[:300]
+    assert "%pip install torch torchvision --index-url https://download.pytorch.org/whl/cpu" in out
+    assert "torch" in out[out.index("\n"):], f"pip's own output (not quiet) should follow the notice: {out[:600]}"
+
+
 def test_install_cell_installs_nbhelpers_where_it_is_missing(fresh_kernel, tmp_path):
     from nbclient import NotebookClient
 
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed (pip needs it for a git+ address)")
     name, python = fresh_kernel
-    install = code_cells(NOTEBOOKS[0])[0]
-    assert f"git+{REPO}" in install, f"the install cell should install git+{REPO}"
-    local = install.replace(f"git+{REPO}", f"git+file://localhost{ROOT}")
+    local = check_notebooks.install_source(f"file://localhost{ROOT}")
     set_up = code_cells(NOTEBOOKS[0])[1]  # the cell the install cell exists for
     assert "nbhelpers" in set_up
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in (
@@ -103,11 +176,8 @@ def test_install_cell_installs_nbhelpers_where_it_is_missing(fresh_kernel, tmp_p
     )])
     before = _pip_freeze(python)
     assert not any(line.startswith("nbhelpers") for line in before)
-    env = {**os.environ, "PIP_NO_INDEX": "1", "PIP_NO_BUILD_ISOLATION": "0", "PIP_DISABLE_PIP_VERSION_CHECK": "1",
-           "NBHELPERS_QUIET": "1"}
-    env.pop("PYTHONPATH", None)
     client = NotebookClient(nb, timeout=600, kernel_name=name, resources={"metadata": {"path": str(tmp_path)}})
-    client.execute(env=env)
+    client.execute(env=kernel_env())
 
     def text(i):
         return "".join(o.get("text", "") for o in nb.cells[i].outputs)

@@ -16,7 +16,8 @@ Each notebook must have:
 * first cell: markdown with the Colab badge for this very file, its address built from the one
   repository address in pyproject.toml ([project.urls] Repository);
 * second cell: exactly the install cell (`install_source`): `%pip install` of that same
-  repository where `nbhelpers` cannot be imported, a no-op where it can.
+  repository (or of $NBHELPERS_WHEEL) where `nbhelpers` cannot be imported, a no-op where it can;
+  when the install fails it raises, so Run All stops there with what to do.
 
 Exit status 1 when something is wrong; every message names the notebook, the cell and the fix.
 """
@@ -32,7 +33,7 @@ from pathlib import Path
 
 import nbformat
 
-from nbhelpers.mnist import write_atomically
+from tools.runner import write_atomically
 
 ROOT = Path(__file__).resolve().parent.parent
 BRANCH = "main"
@@ -77,12 +78,28 @@ def put_badge(source, badge):
 
 
 def install_source(repo):
-    "The install cell: installs the helpers where they are missing (Colab, a JupyterHub, a plain Jupyter); a no-op where installed."
-    return ("# Install this series' helpers where they are missing (Colab, a JupyterHub, a plain Jupyter); "
-            "a no-op where they are installed.\n"
-            "import importlib.util\n"
-            'if importlib.util.find_spec("nbhelpers") is None:\n'
-            f'    %pip install -q "nbhelpers @ git+{repo}"')
+    "The install cell: installs the helpers where they are missing, and stops Run All with what to do when that fails."
+    return (
+        "# Install this series' helpers where they are missing (Colab, a JupyterHub, a laptop); a no-op where they are installed.\n"
+        "# Without git or GitHub: set NBHELPERS_WHEEL to the wheel file (README: \"When something goes wrong\").\n"
+        "import importlib.util\n"
+        "import os\n"
+        "import shutil\n"
+        'if importlib.util.find_spec("nbhelpers") is None:\n'
+        f'    src = os.environ.get("NBHELPERS_WHEEL") or "nbhelpers @ git+{repo}"\n'
+        '    if importlib.util.find_spec("torch") is None:\n'
+        '        print("PyTorch is missing: pip downloads it now with fastai, about 3 GB with CUDA. Without a GPU, interrupt "\n'
+        '              "(■) and first run, for about 200 MB instead:\\n"\n'
+        '              "%pip install torch torchvision --index-url https://download.pytorch.org/whl/cpu")\n'
+        '    if src.startswith("nbhelpers @ git+") and not shutil.which("git"):\n'
+        '        raise RuntimeError("git is not installed, and pip needs it to install from GitHub: install git, or set "\n'
+        '                           "NBHELPERS_WHEEL to the wheel file (README: When something goes wrong)")\n'
+        '    %pip install "{src}"\n'
+        "    importlib.invalidate_caches()\n"
+        '    if importlib.util.find_spec("nbhelpers") is None:\n'
+        '        raise RuntimeError(f"Could not install {src} (pip\'s error is above: no network, or the address "\n'
+        '                           "unreachable?). Connect and run this cell again, or see the README: When something "\n'
+        '                           "goes wrong. On a JupyterHub the admin installs it once for everyone.")')
 
 
 def _src(cell):

@@ -1,0 +1,54 @@
+"""No git needed: `make dist` builds a wheel and an sdist that twine accepts, and the notebooks' install cell
+installs that wheel (NBHELPERS_WHEEL) into a fresh virtual environment with no git on the PATH; notebook 01's
+first cells then run there.  The build runs without isolation (this checkout's setuptools, no download);
+the dependencies come from this checkout's .venv as in tests/test_install_cell.py.  About a minute.
+"""
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from test_install_cell import NOTEBOOKS, code_cells, fresh_venv_kernel, kernel_env, output_text, run_all
+
+from tools import check_notebooks
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def dist(tmp_path_factory):
+    "dist/ as `make dist` writes it (built here without isolation, so nothing is downloaded)."
+    pytest.importorskip("build", reason="`build` is in the dev extra: make (or pip install -c constraints.txt build)")
+    out = tmp_path_factory.mktemp("dist")
+    subprocess.run([sys.executable, "-m", "build", "--no-isolation", "--outdir", str(out), str(ROOT)],
+                   check=True, capture_output=True, timeout=300)
+    return out
+
+
+def test_make_dist_builds_a_wheel_and_an_sdist_that_twine_accepts(dist):
+    pytest.importorskip("twine", reason="`twine` is in the dev extra")
+    wheel, sdist = sorted(dist.glob("*.whl")), sorted(dist.glob("*.tar.gz"))
+    assert len(wheel) == 1 and len(sdist) == 1, sorted(p.name for p in dist.iterdir())
+    names = zipfile.ZipFile(wheel[0]).namelist()
+    package = sorted(p.name for p in (ROOT / "nbhelpers").glob("*.py"))
+    assert sorted(n.split("/")[1] for n in names if n.startswith("nbhelpers/")) == package, names
+    check = subprocess.run([sys.executable, "-m", "twine", "check", "--strict", *map(str, wheel + sdist)],
+                           capture_output=True, text=True)
+    assert check.returncode == 0 and check.stdout.count("PASSED") == 2, check.stdout + check.stderr
+
+
+def test_install_cell_installs_the_wheel_without_git(dist, tiny_mnist, tmp_path, monkeypatch):
+    name, python = fresh_venv_kernel(tmp_path, monkeypatch)
+    (wheel,) = dist.glob("*.whl")
+    no_git = tmp_path / "bin-without-git"
+    no_git.mkdir()
+    env = kernel_env(NBHELPERS_WHEEL=str(wheel), PATH=str(no_git), MNIST_PNG=str(tiny_mnist))
+    first = code_cells(NOTEBOOKS[0])[1:5]  # 01's set-up, `a, b`, mnist_path(), the folder listing
+    assert "mnist_path()" in first[2], first
+    install = check_notebooks.install_source(check_notebooks.repository())
+    nb, error = run_all([install, "import nbhelpers\nprint(nbhelpers.__file__)", *first], name, tmp_path, env)
+    assert error is None, f"Run All should pass: {error}"
+    assert output_text(nb.cells[1]).startswith(str(python.parent.parent)), "nbhelpers should come from the fresh venv"
+    assert "MNIST: your own copy" in output_text(nb.cells[4]), output_text(nb.cells[4])
