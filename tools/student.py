@@ -40,8 +40,8 @@ from pathlib import Path
 
 import nbformat
 
-from nbhelpers.mnist import write_atomically
 from tools.check_notebooks import badge_markdown, badge_url, put_badge, repository
+from tools.runner import write_atomically
 
 ROOT = Path(__file__).resolve().parent.parent
 FOLDER = "student"

@@ -128,7 +128,7 @@ def book_pages(out_dir, docs=ROOT / "docs"):
 
     import mistune
 
-    from nbhelpers.mnist import write_atomically
+    from tools.runner import write_atomically
     from tools.student import repository
 
     out_dir = Path(out_dir)
