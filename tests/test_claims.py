@@ -241,6 +241,32 @@ def test_every_assert_has_a_message(path):
                       + "\n".join(f"{n} cell {i}: {line}" for n, i, line in bare))
 
 
+def unasserted_ignores(nb, name="notebook"):
+    """(notebook, cell index) of every cell tagged nbval-ignore-output with no `assert` in the 2 code cells on either
+    side; a cell that only times something (`%time`) has nothing to assert."""
+    code = [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+    return [(name, i) for k, (i, c) in enumerate(code) if IGNORED in c.get("metadata", {}).get("tags", [])
+            and "%time" not in c.source and not any(re.search(r"\bassert\b", n.source) for _, n in code[max(0, k - 2):k] + code[k + 1:k + 3])]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_ignored_output_is_asserted(path):
+    "An output full mode does not compare is checked by an assertion beside it (a band that holds on any CPU)."
+    missing = unasserted_ignores(_read(path), path.name)
+    assert not missing, ("cells tagged nbval-ignore-output with no assertion in the two code cells before or after "
+                         "(check what matters with a band): " + ", ".join(f"{n} cell {i}" for n, i in missing))
+
+
+def test_an_unasserted_ignored_cell_is_reported():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("acc = train()", metadata={"tags": [IGNORED]}),
+                nbformat.v4.new_code_cell("x = 1"), nbformat.v4.new_code_cell("y = 2"),
+                nbformat.v4.new_code_cell("assert acc > 0.9, f'{acc}'")]
+    assert unasserted_ignores(nb) == [("notebook", 0)]
+    nb.cells.insert(1, nbformat.v4.new_code_cell("assert acc > 0.9, f'{acc}'"))
+    assert unasserted_ignores(nb) == []
+
+
 # --------------------------------------------------------------------- the checkers can fail
 
 PLANTS = ["93.17%", "0.6042", "14,233", "0.0271", "3.9e-05", "47.5"]

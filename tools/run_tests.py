@@ -53,7 +53,8 @@ def main(argv=None):
     # 08, the longest, down), so that no long one is left for the end while the other worker idles.
     workers = ["-n", "auto", "--dist", "loadscope", "--no-loadscope-reorder"] if importlib.util.find_spec("xdist") else []
     notebooks = sorted((str(p) for p in (ROOT / "notebooks").glob("[0-9]*.ipynb")), reverse=True)
-    slow = [str(ROOT / "tests" / f) for f in ("test_browser.py", "test_bench.py", "test_install_cell.py", "test_run_series.py")]
+    slow = [str(ROOT / "tests" / f) for f in ("test_browser.py", "test_bench.py", "test_install_cell.py",
+                                             "test_run_series.py", "test_full_mode.py", "test_dist.py")]
     tests = [] if only_notebooks else sorted(str(p) for p in (ROOT / "tests").glob("test_*.py"))
     first = [t for t in slow if t in tests]
     cmd = [sys.executable, "-m", "pytest", "-q", *workers, *nbval, *first, *notebooks,
