@@ -249,7 +249,3 @@ def test_report(tmp_path):
     assert "# On the offline sample" in text and "**1 of 1 pairs pass (not every pair run).**" in text
     assert "| linear, minibatch (05) | +6.00 points | 3 vs 5 | 54% | 3 vs 5 |" in text, text
 
-
-def test_report_reads_a_printed_headline_until_the_notebook_records():
-    old = {"notebooks": {"07": {"ok": True, "headline": "validation accuracy 99.60% (ReLU net) vs 98.54% (linear)"}}}
-    assert pairs.accuracy(old, "07", "relu") == 0.996 and pairs.accuracy(old, "07", "linear") == 0.9854

@@ -99,18 +99,9 @@ def load_results(out, digest=None):
 
 # ------------------------------------------------------------------------------------ the report
 
-# Until every headline cell records its numbers (nbhelpers.setup.record), the percentages its sentence prints,
-# in the order it names them. Goes, with the regular expression below, once the notebooks record.
-PRINTED = {"04": ["linear"], "05": ["linear"], "06": ["linear"], "07": ["relu", "linear"]}
-
-
 def accuracy(result, nb, name):
-    "What notebook `nb`'s headline cell recorded as `name` for this pair, or None."
-    r = result["notebooks"].get(nb) or {}
-    if r.get("results") or not r.get("ok"):
-        return r.get("results", {}).get(name)
-    printed = [float(x) / 100 for x in re.findall(r"(\d+(?:\.\d+)?)%", r.get("headline", ""))]
-    return dict(zip(PRINTED.get(nb, []), printed)).get(name)
+    "What notebook `nb`'s headline cell recorded as `name` for this pair (nbhelpers.setup.record), or None."
+    return ((result["notebooks"].get(nb) or {}).get("results") or {}).get(name)
 
 
 def cell(r):
