@@ -49,7 +49,6 @@ def _scalar(value, name):
 
 def _passed(name, what):
     print(f"✓ {name}: {what}")
-    return True
 
 
 def check_sigmoid(fn):

@@ -216,7 +216,7 @@ RIGHT = [(checks.check_sigmoid, torch.sigmoid), (checks.check_sigmoid, stable_si
 
 @pytest.mark.parametrize("checker,fn", RIGHT, ids=[f"{c.__name__}-{getattr(f, '__name__', 'fn')}" for c, f in RIGHT])
 def test_checkers_accept_right_answers(checker, fn, capsys):
-    assert checker(fn) is True
+    checker(fn)  # a right answer passes: no AssertionError
     assert capsys.readouterr().out.startswith("✓ ")
 
 

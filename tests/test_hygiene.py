@@ -93,6 +93,8 @@ def _break(nb, how):
         cells[2]["execution_count"] = cells[2]["outputs"][0]["execution_count"] = None
     elif how == "stale-output":
         cells[2]["outputs"][0]["execution_count"] = 7
+    elif how == "trailing-semicolon":
+        cells[2]["source"] = cells[2]["source"].rstrip() + ";"
     elif how == "empty-trailing":
         cells.append({"cell_type": "markdown", "id": "empty", "metadata": {}, "source": "\n"})
     elif how == "no-cell-id":
@@ -137,7 +139,7 @@ def _break(nb, how):
 
 # Each defect, and the words of the one check that must catch it.
 BREAKS = {"counts-gap": "execution counts", "counts-none": "execution counts", "stale-output": "stale output",
-          "empty-trailing": "empty cell(s) at the end", "no-cell-id": "not a valid nbformat 4 notebook",
+          "trailing-semicolon": "end with ';'", "empty-trailing": "empty cell(s) at the end", "no-cell-id": "not a valid nbformat 4 notebook",
           "widgets": "notebook metadata has ['widgets']", "toc": "notebook metadata has ['toc']",
           "varInspector-cell": "cell metadata 'varInspector'", "execution-timings": "cell metadata 'execution'",
           "home-in-output": "home folder '/home/alice/'", "root-in-metadata": "home folder '/root/'",

@@ -128,7 +128,7 @@ def test_every_checker_is_used_by_an_exercise_it_names(name):
 @pytest.mark.parametrize("checker,fn", [(checks.check_sigmoid, *notebook_functions("03_sigmoid_loss", "stable_sigmoid")), (checks.check_sigmoid, torch.sigmoid),
                                         (checks.check_accuracy, model.accuracy), (checks.check_loss, model.mnist_loss)])
 def test_checkers_accept_the_package_functions(checker, fn):
-    assert checker(fn) is True
+    checker(fn)  # a right answer passes: no AssertionError
 
 
 def sgd_step(params, lr):
@@ -139,14 +139,14 @@ def sgd_step(params, lr):
 
 
 def test_check_step_accepts_a_step_and_torch_sgd():
-    assert checks.check_step(sgd_step)
+    checks.check_step(sgd_step)  # raises if the step is wrong
 
     def with_torch(params, lr):
         opt = torch.optim.SGD(params, lr=lr)
         opt.step()
         opt.zero_grad(set_to_none=False)
 
-    assert checks.check_step(with_torch)
+    checks.check_step(with_torch)
 
 
 def wrong_sigmoid(x):
@@ -206,7 +206,7 @@ def test_checkers_reject_wrong_answers(checker, fn, says):
 
 def test_check_loss_notes_silent_broadcasting(capsys):
     arith = lambda preds, y: (y * (1 - torch.sigmoid(preds)) + (1 - y) * torch.sigmoid(preds)).mean()  # noqa: E731
-    assert checks.check_loss(arith)
+    checks.check_loss(arith)
     assert "broadcast" in capsys.readouterr().out
     checks.check_loss(model.mnist_loss)
     assert "refuses" in capsys.readouterr().out

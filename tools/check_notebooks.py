@@ -158,6 +158,12 @@ def check(path, repo):
                     f"{c.get('execution_count')} (a hand-edited or stale output); make notebooks")
                 break
 
+    # No trailing `;`: nbval runs cells without history, where `;` hides nothing (nbval#194), so the test would
+    # see a plot helper's Axes that Jupyter hides. End a plotting cell with plt.show() instead.
+    semi = [i for i, c in code if _src(c).rstrip().endswith(";")]
+    if semi:
+        say(f"cell(s) {semi[:5]} end with ';': end a plotting cell with plt.show() instead")
+
     # No empty trailing cells.
     k = len(cells)
     while k and not _src(cells[k - 1]).strip():
