@@ -24,3 +24,20 @@ def tiny_mnist(tmp_path, monkeypatch):
     monkeypatch.setenv("NBHELPERS_CACHE", str(tmp_path / "cache"))
     monkeypatch.delenv("MNIST_PNG", raising=False)
     return root
+
+
+@pytest.fixture(scope="module")
+def sample_cache(tmp_path_factory):
+    "One cache folder per test module for the offline tests: the sample is written once (seconds), then reused."
+    return tmp_path_factory.mktemp("sample-cache")
+
+
+@pytest.fixture
+def no_mnist(tmp_path, monkeypatch, sample_cache):
+    "No MNIST anywhere (an empty fastai folder, no MNIST_PNG), the module's own cache, no remembered offline decision."
+    monkeypatch.setenv("FASTAI_HOME", str(tmp_path / "fastai_home"))
+    monkeypatch.setenv("NBHELPERS_CACHE", str(sample_cache))
+    monkeypatch.delenv("MNIST_PNG", raising=False)
+    monkeypatch.delenv("NBHELPERS_OFFLINE", raising=False)
+    (sample_cache / "mnist-offline.txt").unlink(missing_ok=True)
+    return tmp_path

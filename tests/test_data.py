@@ -69,24 +69,14 @@ def test_fastai_config_data_key_is_honoured(tiny_mnist, tmp_path, monkeypatch):
     assert mnist_path(verbose=False).path == tiny_mnist
 
 
-@pytest.fixture(scope="module")
-def sample_cache(tmp_path_factory):
-    "One cache folder for the offline tests of this module: the sample is written once (seconds), then reused."
-    return tmp_path_factory.mktemp("sample-cache")
-
-
 @pytest.fixture
-def offline(tmp_path, monkeypatch, sample_cache):
+def offline(no_mnist, monkeypatch):
     "No MNIST anywhere and no network: every connection attempt fails at once."
-    monkeypatch.setenv("FASTAI_HOME", str(tmp_path / "fastai_home"))
-    monkeypatch.setenv("NBHELPERS_CACHE", str(sample_cache))
-    monkeypatch.delenv("MNIST_PNG", raising=False)
-
     def no_network(*args, **kwargs):
         raise socket.gaierror(-2, "Name or service not known")
 
     monkeypatch.setattr(socket, "create_connection", no_network)
-    return tmp_path
+    return no_mnist
 
 
 def test_offline_falls_back_to_the_sample(offline, capsys):

@@ -12,19 +12,9 @@ from helpers import write_png
 from nbhelpers import mnist
 
 
-@pytest.fixture(scope="module")
-def sample_cache(tmp_path_factory):
-    return tmp_path_factory.mktemp("sample-cache")
-
-
 @pytest.fixture
-def flaky(tmp_path, monkeypatch, sample_cache):
+def flaky(no_mnist, monkeypatch, sample_cache):
     "No MNIST, a cache of our own (the sample written once per module), and a network that is down until `up()`."
-    monkeypatch.setenv("FASTAI_HOME", str(tmp_path / "fastai_home"))
-    monkeypatch.setenv("NBHELPERS_CACHE", str(sample_cache))
-    monkeypatch.delenv("MNIST_PNG", raising=False)
-    monkeypatch.delenv("NBHELPERS_OFFLINE", raising=False)
-    (sample_cache / "mnist-offline.txt").unlink(missing_ok=True)
     attempts = []
 
     def download(timeout):
