@@ -7,6 +7,7 @@ import warnings
 __all__ = ["setup_notebook", "record"]
 
 SEED = 42
+RESULTS = "application/vnd.nbhelpers.results+json"  # the mime type under which record() keeps a headline's numbers
 # Chatter printed when fastai is imported, which differs from one torch or pandas release to the next.
 # Every other warning stays: torch's broadcasting warnings are exactly what the series teaches.
 QUIET = [(FutureWarning, r"`torch\.jit\.script` is deprecated"),
@@ -31,5 +32,5 @@ def record(sentence, **numbers):
     "Every notebook's headline cell: show `sentence`, and keep its `numbers` as data for `make run` to read (summary.json)."
     from IPython.display import display
 
-    display({"text/plain": sentence, "application/vnd.nbhelpers.results+json":
+    display({"text/plain": sentence, RESULTS:
              {k: v if isinstance(v, int) else round(float(v), 4) for k, v in numbers.items()}}, raw=True)

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import nbformat
 
-# The mime type of the numbers a notebook's headline cell records (nbhelpers.setup.record).
-RESULTS = "application/vnd.nbhelpers.results+json"
+from nbhelpers.setup import RESULTS  # the mime type of a headline's recorded numbers
+
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 MARKER = "papermill-error-cell-tag"
 
