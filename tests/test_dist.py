@@ -4,6 +4,7 @@ first cells then run there.  The build runs without isolation (this checkout's s
 the dependencies come from this checkout's .venv as in tests/test_install_cell.py.  About a minute.
 """
 
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -42,8 +43,9 @@ def test_make_dist_builds_a_wheel_and_an_sdist_that_twine_accepts(dist):
 def test_install_cell_installs_the_wheel_without_git(dist, tiny_mnist, tmp_path, monkeypatch):
     name, python = fresh_venv_kernel(tmp_path, monkeypatch)
     (wheel,) = dist.glob("*.whl")
-    no_git = tmp_path / "bin-without-git"
+    no_git = tmp_path / "bin-without-git"  # a shell (IPython's %pip runs pip through `sh`), but no git
     no_git.mkdir()
+    (no_git / "sh").symlink_to(shutil.which("sh"))
     env = kernel_env(NBHELPERS_WHEEL=str(wheel), PATH=str(no_git), MNIST_PNG=str(tiny_mnist))
     first = code_cells(NOTEBOOKS[0])[1:5]  # 01's set-up, `a, b`, mnist_path(), the folder listing
     assert "mnist_path()" in first[2], first
