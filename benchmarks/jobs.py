@@ -1,198 +1,168 @@
-"""One timed job per process: `python -m benchmarks.jobs JOB RESULT.json [options]`.
+"""What `make bench` times. run.py calls each job in a fresh interpreter, so every timing pays what a
+reader's fresh kernel pays; `import torch` (and whatever a job imports before its clock starts) is not timed.
 
-`run.py` starts every job in a fresh interpreter, so each timing pays what a reader's fresh
-kernel pays.  What a job imports before its clock starts (torch, numpy, PIL, fastai) is
-listed in `excluded`; everything after is timed.  The result is written as JSON to RESULT.
+All jobs use the 2s and 6s. The training jobs share one start (init_params, seed 42), one loss
+(mnist_loss), one learning rate, batch size and batch order, and validate after every epoch, as
+the notebooks do.
 """
 
-import argparse
-import json
-import sys
+import contextlib
+import hashlib
+import io
 import time
-from pathlib import Path
+import warnings
 
-from nbhelpers.mnist import SPLITS
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
 
-
-def _threads(n):
-    import torch
-
-    torch.set_num_threads(n)
-    return torch.get_num_threads()
+A, B = 2, 6
+BS, LR, SEED = 256, 1.0, 42
 
 
-def _checksum(train_x, train_y, valid_x, valid_y):
-    "Enough to tell that two ways of vectorizing gave the same tensors."
-    return {"train_x": list(train_x.shape), "valid_x": list(valid_x.shape),
-            "sum_x": round(float(train_x.double().sum() + valid_x.double().sum()), 3),
-            "sum_y": float(train_y.float().sum() + valid_y.float().sum())}
+def _one_thread():
+    "One torch thread in every job, as the notebooks run (benchmarks/README.md says why)."
+    torch.set_num_threads(1)
+    warnings.simplefilter("ignore")  # importing fastai warns about things that do not matter here
 
 
-# ------------------------------------------------------------------ 1. vectorizing
+def fingerprint(tensors):
+    "sha256 of the tensors' shapes and bytes: equal only when two ways gave the same tensors bit for bit."
+    digest = hashlib.sha256()
+    for t in tensors:
+        digest.update(str(tuple(t.shape)).encode() + t.contiguous().numpy().tobytes())
+    return digest.hexdigest()
 
 
-def vectorize_original(args):
-    "The original write-up's way: list each folder, `tensor(Image.open(o))` per file, stack, /255."
-    import warnings
+# ------------------------------------------------------------------ vectorizing
 
-    warnings.simplefilter("ignore")
+
+def vectorize_original():
+    "The original write-up's way: list each folder, `tensor(Image.open(o))` for every file, stack, / 255."
+    _one_thread()
     import fastcore.xtras  # noqa: F401  (Path.ls, as the write-up uses it)
-    import torch
     from fastai.torch_core import tensor
     from PIL import Image
 
     from nbhelpers.mnist import mnist_path
 
-    root = Path(mnist_path(verbose=False).path)
-    threads = _threads(args.threads)
-
+    root = mnist_path(verbose=False).path
     start = time.perf_counter()
 
     def stacked(split, digit):
         files = (root / split / str(digit)).ls().sorted()
         return torch.stack([tensor(Image.open(o)) for o in files]).float() / 255
 
-    xs = {}
-    for split in SPLITS:
-        xa, xb = stacked(split, args.a), stacked(split, args.b)
-        xs[split] = (torch.cat([xa, xb]).view(-1, 28 * 28),
-                     tensor([0] * len(xa) + [1] * len(xb)).unsqueeze(1).float())
+    tensors = []
+    for split in ("training", "testing"):
+        x_a, x_b = stacked(split, A), stacked(split, B)
+        tensors += [torch.cat([x_a, x_b]).view(-1, 28 * 28), tensor([0] * len(x_a) + [1] * len(x_b)).unsqueeze(1).float()]
     seconds = time.perf_counter() - start
-    return {"seconds": seconds, "threads": threads, "excluded": "import torch, PIL, fastai.torch_core",
-            "check": _checksum(*xs["training"], *xs["testing"])}
+    return seconds, fingerprint(tensors), len(tensors[0]) + len(tensors[2])
 
 
-def vectorize_nbhelpers(args):
-    "nbhelpers.data.load_pair, cold (cache=False, empty cache folder) or warm (its cache filled)."
-    import torch  # noqa: F401  (excluded: every way needs torch)
-
-    threads = _threads(args.threads)
+def vectorize_load_pair(cache):
+    "`load_pair(2, 6)`, its own import included: cold (cache=False: every PNG decoded) or warm (from the cache)."
+    _one_thread()
     start = time.perf_counter()
     from nbhelpers.data import load_pair
 
-    tensors = load_pair(args.a, args.b, cache=args.job == "vectorize-warm")
+    tensors = load_pair(A, B, cache=cache)
     seconds = time.perf_counter() - start
-    return {"seconds": seconds, "threads": threads, "excluded": "import torch",
-            "check": _checksum(*tensors)}
+    return seconds, fingerprint(tensors), len(tensors[0]) + len(tensors[2])
 
 
-def prime_cache(args):
-    "Fill nbhelpers' cache (untimed), so that the warm job finds it."
+# ------------------------------------------------------------------ training
+
+
+def train(way, epochs):
+    "Train the linear model `way` for `epochs`, after one untimed run (imports, first backward pass); (seconds, accuracy)."
+    _one_thread()
     from nbhelpers.data import load_pair
 
-    return {"check": _checksum(*load_pair(args.a, args.b, cache=True))}
+    data = load_pair(A, B)
+    fit = {"plain": fit_plain, "scratch": fit_scratch, "fastai": fit_fastai, "sklearn": fit_sklearn}[way]
+    fit(*data, epochs=1)
+    start = time.perf_counter()
+    acc = fit(*data, epochs=epochs)
+    return time.perf_counter() - start, round(float(acc), 4)
 
 
-# ------------------------------------------------------------------ 2. training
-
-
-def _data(args):
-    from nbhelpers.data import load_pair
-
-    return load_pair(args.a, args.b)
-
-
-def _start_params(seed):
-    "The same starting weights and bias for every way of training: nbhelpers.model.init_params."
-    import torch
-
+def start_params():
+    "The same starting weights and bias for every way: notebook 02's init_params, seeded."
     from nbhelpers.model import init_params
 
-    torch.manual_seed(seed)
+    torch.manual_seed(SEED)
     return init_params((28 * 28, 1)), init_params(1)
 
 
-def _time_each(names, rep, fit, epochs):
-    "Time `fit(name, epochs)` for every name, in an order that rotates with `rep`, after one untimed epoch of each."
-    k = rep % len(names)
-    order = list(names)[k:] + list(names)[:k]
-    # One untimed epoch first: torch's first backward pass and allocator warm-up are not the loop.
-    for name in order:
-        fit(name, 1)
-    out = {}
-    for name in order:
-        start = time.perf_counter()
-        acc = fit(name, epochs)
-        out[name] = {"seconds": time.perf_counter() - start, "valid_acc": round(float(acc), 4)}
-    return out
+def linear_module():
+    "nn.Linear(784, 1) holding the values of start_params()."
+    weights, bias = start_params()
+    model = nn.Linear(28 * 28, 1)
+    with torch.no_grad():
+        model.weight.copy_(weights.T)
+        model.bias.copy_(bias)
+    return model
 
 
-def train_torch(args):
-    "The notebooks' from-scratch loop and a plain PyTorch loop, alternating in one process."
-    threads = _threads(args.threads)
-    train_x, train_y, valid_x, valid_y = _data(args)
-    from benchmarks import loops
-
-    ways = {"scratch": loops.fit_scratch, "plain": loops.fit_plain}
-
-    def fit(name, epochs):
-        return ways[name](train_x, train_y, valid_x, valid_y, _start_params(args.seed), epochs,
-                          args.bs, args.lr, args.seed)
-
-    out = {"threads": threads, **_time_each(ways, args.rep, fit, args.epochs)}
-    out["dataset"] = loops.DATASET
-    return out
+def loaders(train_x, train_y, valid_x, valid_y):
+    "The notebooks' loaders (05's `loader`): training batches shuffled by a generator seeded with SEED."
+    shuffled = torch.Generator().manual_seed(SEED)
+    return (DataLoader(TensorDataset(train_x, train_y), batch_size=BS, shuffle=True, generator=shuffled),
+            DataLoader(TensorDataset(valid_x, valid_y), batch_size=BS))
 
 
-def train_fastai(args):
-    "fastai's Learner: with its default callbacks, without the progress bar, and taken apart."
-    import warnings
+def fit_plain(train_x, train_y, valid_x, valid_y, epochs):
+    "A plain PyTorch loop: nn.Linear and torch.optim.SGD."
+    from nbhelpers.model import accuracy, mnist_loss
 
-    warnings.simplefilter("ignore")
-    threads = _threads(args.threads)
-    train_x, train_y, valid_x, valid_y = _data(args)
-    from benchmarks import loops
-
-    def fit(name, epochs):
-        return loops.fit_fastai(train_x, train_y, valid_x, valid_y, _start_params(args.seed), epochs,
-                                args.bs, args.lr, args.seed, variant=name)
-
-    out = {"threads": threads, **_time_each(["default", "no_bar", "bare"], args.rep, fit, args.epochs)}
-    out["profile"] = loops.profile_fastai(train_x, train_y, valid_x, valid_y, _start_params(args.seed),
-                                          args.epochs, args.bs, args.lr, args.seed)
-    out["default_cbs"] = loops.fastai_default_cbs()
-    return out
+    dl, valid_dl = loaders(train_x, train_y, valid_x, valid_y)
+    model = linear_module()
+    opt = torch.optim.SGD(model.parameters(), lr=LR)
+    for _ in range(epochs):
+        for xb, yb in dl:
+            mnist_loss(model(xb), yb).backward()
+            opt.step()
+            opt.zero_grad()
+        with torch.no_grad():  # each batch weighted by its size, as validate_epoch does
+            acc = sum(accuracy(model(xb), yb).item() * len(xb) for xb, yb in valid_dl) / len(valid_x)
+    return acc
 
 
-def train_sklearn(args):
-    "scikit-learn's LogisticRegression on the same split."
-    import warnings
+def fit_scratch(train_x, train_y, valid_x, valid_y, epochs):
+    "The notebooks' from-scratch loop (05): nbhelpers.train's pieces on the model `linear`."
+    from nbhelpers.model import accuracy, linear, mnist_loss
+    from nbhelpers.train import BasicOptim, train_epoch, validate_epoch
 
-    warnings.simplefilter("ignore")
+    dl, valid_dl = loaders(train_x, train_y, valid_x, valid_y)
+    weights, bias = start_params()
+    opt = BasicOptim([weights, bias], LR)
+    for _ in range(epochs):
+        train_epoch(lambda xb: linear(xb, weights, bias), dl, opt, mnist_loss)
+        acc = validate_epoch(lambda xb: linear(xb, weights, bias), valid_dl, accuracy)
+    return acc
+
+
+def fit_fastai(train_x, train_y, valid_x, valid_y, epochs):
+    "fastai's Learner with its default callbacks (progress bar included), on the same loaders, as 06 builds it."
+    import fastai.callback.progress  # noqa: F401  (adds the progress bar to the default callbacks, as in 06)
+    from fastai.data.core import DataLoaders
+    from fastai.learner import Learner
+    from fastai.optimizer import SGD
+
+    from nbhelpers.model import accuracy, mnist_loss
+
+    dls = DataLoaders(*loaders(train_x, train_y, valid_x, valid_y))
+    learn = Learner(dls, linear_module(), opt_func=SGD, loss_func=mnist_loss, metrics=accuracy)
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        learn.fit(epochs, lr=LR)
+    return learn.recorder.values[-1][-1]
+
+
+def fit_sklearn(train_x, train_y, valid_x, valid_y, epochs):
+    "scikit-learn's LogisticRegression (lbfgs, default L2 penalty, to convergence: `epochs` does not apply)."
     from sklearn.linear_model import LogisticRegression
 
-    threads = _threads(args.threads)
-    train_x, train_y, valid_x, valid_y = _data(args)
-    X, y = train_x.numpy(), train_y.numpy().ravel()
-    start = time.perf_counter()
-    clf = LogisticRegression(max_iter=1000).fit(X, y)
-    acc = clf.score(valid_x.numpy(), valid_y.numpy().ravel())
-    return {"threads": threads, "seconds": time.perf_counter() - start, "valid_acc": round(float(acc), 4),
-            "n_iter": int(clf.n_iter_[0])}
-
-
-JOBS = {"vectorize-original": vectorize_original, "vectorize-cold": vectorize_nbhelpers,
-        "vectorize-warm": vectorize_nbhelpers, "prime": prime_cache, "train-torch": train_torch,
-        "train-fastai": train_fastai, "train-sklearn": train_sklearn}
-
-
-def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("job", choices=sorted(JOBS))
-    ap.add_argument("result")
-    ap.add_argument("--a", type=int, default=2)
-    ap.add_argument("--b", type=int, default=6)
-    ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--epochs", type=int, default=20)
-    ap.add_argument("--bs", type=int, default=256)
-    ap.add_argument("--lr", type=float, default=1.0)
-    ap.add_argument("--seed", type=int, default=42)
-    ap.add_argument("--rep", type=int, default=0, help="repetition number (rotates the order of variants)")
-    args = ap.parse_args(argv)
-    result = JOBS[args.job](args)
-    Path(args.result).write_text(json.dumps(result))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    clf = LogisticRegression(max_iter=1000).fit(train_x.numpy(), train_y.numpy().ravel())
+    return clf.score(valid_x.numpy(), valid_y.numpy().ravel())

@@ -10,8 +10,9 @@ import sys
 import zipfile
 from pathlib import Path
 
+import nbformat
 import pytest
-from test_install_cell import NOTEBOOKS, code_cells, fresh_venv_kernel, kernel_env, output_text, run_all
+from test_install_cell import fresh_venv_kernel, run_all, text
 
 from tools import check_notebooks
 
@@ -46,11 +47,12 @@ def test_install_cell_installs_the_wheel_without_git(dist, tiny_mnist, tmp_path,
     no_git = tmp_path / "bin-without-git"  # a shell (IPython's %pip runs pip through `sh`), but no git
     no_git.mkdir()
     (no_git / "sh").symlink_to(shutil.which("sh"))
-    env = kernel_env(NBHELPERS_WHEEL=str(wheel), PATH=str(no_git), MNIST_PNG=str(tiny_mnist))
-    first = code_cells(NOTEBOOKS[0])[1:5]  # 01's set-up, `a, b`, mnist_path(), the folder listing
+    notebook = nbformat.read(sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))[0], as_version=4)
+    first = [c.source for c in notebook.cells if c.cell_type == "code"][1:5]  # set-up, a, b, mnist_path(), listing
     assert "mnist_path()" in first[2], first
     install = check_notebooks.install_source(check_notebooks.repository())
-    nb, error = run_all([install, "import nbhelpers\nprint(nbhelpers.__file__)", *first], name, tmp_path, env)
+    nb, error = run_all([install, "import nbhelpers\nprint(nbhelpers.__file__)", *first], name, tmp_path,
+                        NBHELPERS_WHEEL=str(wheel), PATH=str(no_git), MNIST_PNG=str(tiny_mnist))
     assert error is None, f"Run All should pass: {error}"
-    assert output_text(nb.cells[1]).startswith(str(python.parent.parent)), "nbhelpers should come from the fresh venv"
-    assert "MNIST: your own copy" in output_text(nb.cells[4]), output_text(nb.cells[4])
+    assert text(nb.cells[1]).startswith(str(python.parent.parent)), "nbhelpers should come from the fresh venv"
+    assert "MNIST: your own copy" in text(nb.cells[4]), text(nb.cells[4])

@@ -31,24 +31,38 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from tools import check_notebooks, student
+from tools.check_notebooks import install_source
 
 ROOT = Path(__file__).resolve().parent.parent
-
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
-STUDENT = sorted((ROOT / student.FOLDER).glob("[0-9]*.ipynb"))
-REPO = student.repository()
-CONTRACT = check_notebooks.install_source(REPO)
+LOCAL = install_source(f"file://localhost{ROOT}")  # the install cell, with this checkout for GitHub
+needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed (pip needs it for a git+ address)")
 
 
-def code_cells(path):
-    return [c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
-
-
-@pytest.mark.parametrize("path", NOTEBOOKS + STUDENT, ids=[f"{p.parent.name}/{p.name}" for p in NOTEBOOKS + STUDENT])
-def test_first_code_cell_is_the_install_cell(path):
-    first = code_cells(path)[0].strip()
-    assert first == CONTRACT, f"{path.name}: the first code cell should be exactly\n{CONTRACT}\nit is\n{first}"
+def fresh_venv_kernel(tmp_path, monkeypatch, leave_out=()):
+    "A kernel name whose kernel runs in a fresh venv without nbhelpers (nor `leave_out`); returns (name, its python)."
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    site = Path(subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                               capture_output=True, text=True, check=True).stdout.strip())
+    # venv's own old setuptools cannot build a wheel without `wheel`; the checkout's newer one can.
+    for p in site.glob("*"):
+        if p.name.startswith(("setuptools", "_distutils_hack", "distutils-precedence", "pkg_resources")):
+            shutil.rmtree(p) if p.is_dir() else p.unlink()
+    deps = tmp_path / "deps"  # everything the checkout's .venv has, except nbhelpers and pip
+    deps.mkdir()
+    skip = re.compile(r"(nbhelpers|__editable__|pip\b|pip-" + "".join(rf"|{n}\b" for n in leave_out) + ")")
+    for p in Path(sysconfig.get_path("purelib")).iterdir():
+        if not skip.match(p.name) and p.suffix != ".pth":
+            (deps / p.name).symlink_to(p)
+    (site / "deps.pth").write_text(f"{deps}\n")
+    spec = tmp_path / "jupyter" / "kernels" / "fresh-venv"
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "fresh venv without nbhelpers", "language": "python"}))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    return "fresh-venv", python
 
 
 def _pip_freeze(python):
@@ -57,61 +71,29 @@ def _pip_freeze(python):
     return set(out.splitlines())
 
 
-def fresh_venv_kernel(tmp_path, monkeypatch, leave_out=()):
-    "A kernel name whose kernel runs in a fresh venv without nbhelpers (nor `leave_out`); returns (name, its python)."
-    venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    site = Path(subprocess.run([str(venv / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
-                               capture_output=True, text=True, check=True).stdout.strip())
-    # venv's own old setuptools cannot build a wheel without `wheel`; the checkout's newer one can.
-    for p in site.glob("*"):
-        if p.name.startswith(("setuptools", "_distutils_hack", "distutils-precedence", "pkg_resources")):
-            shutil.rmtree(p) if p.is_dir() else p.unlink()
-    deps = tmp_path / "deps"  # everything the checkout's .venv has, except nbhelpers and pip
-    deps.mkdir()
-    for p in Path(sysconfig.get_path("purelib")).iterdir():
-        if not re.match(r"(nbhelpers|__editable__|pip\b|pip-)", p.name) and p.suffix != ".pth" and not (
-                leave_out and re.match(rf"({'|'.join(leave_out)})\b", p.name)):
-            (deps / p.name).symlink_to(p)
-    (site / "deps.pth").write_text(f"{deps}\n")
-    spec = tmp_path / "jupyter" / "kernels" / "fresh-venv"
-    spec.mkdir(parents=True)
-    (spec / "kernel.json").write_text(json.dumps({
-        "argv": [str(venv / "bin" / "python"), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "fresh venv without nbhelpers", "language": "python"}))
-    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
-    return "fresh-venv", venv / "bin" / "python"
-
-
 @pytest.fixture
 def fresh_kernel(tmp_path, monkeypatch):
     return fresh_venv_kernel(tmp_path, monkeypatch)
 
 
-def kernel_env(**extra):
-    "The kernel's environment: no index (nothing is downloaded), no PYTHONPATH into this checkout."
-    env = {**os.environ, "PIP_NO_INDEX": "1", "PIP_NO_BUILD_ISOLATION": "0", "PIP_DISABLE_PIP_VERSION_CHECK": "1",
-           "NBHELPERS_QUIET": "1", **extra}
-    env.pop("PYTHONPATH", None)
-    env.pop("NBHELPERS_WHEEL", None) if "NBHELPERS_WHEEL" not in extra else None
-    return env
-
-
-def run_all(sources, kernel, tmp_path, env):
-    "Run the cells as Run All does: stop at the first error.  Returns (notebook, the error or None)."
+def run_all(sources, kernel, tmp_path, **env):
+    """Run the cells as Run All does, stopping at the first error, in a kernel that downloads nothing (no index)
+    and sees no PYTHONPATH into this checkout.  Returns (notebook, the error or None)."""
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "NBHELPERS_WHEEL")} | {
+        "PIP_NO_INDEX": "1", "PIP_NO_BUILD_ISOLATION": "0", "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+        "NBHELPERS_QUIET": "1"} | env
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
-    client = NotebookClient(nb, timeout=600, kernel_name=kernel, resources={"metadata": {"path": str(tmp_path)}})
     try:
-        client.execute(env=env)
+        NotebookClient(nb, timeout=600, kernel_name=kernel, resources={"metadata": {"path": str(tmp_path)}}).execute(env=env)
     except CellExecutionError as e:
         return nb, e
     return nb, None
 
 
-def output_text(cell):
+def text(cell):
     return "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
 
 
@@ -124,70 +106,51 @@ def assert_stops_at_the_install_cell(nb, error, says):
     assert nb.cells[1].execution_count is None and not nb.cells[1].outputs, "Run All must not go past the install cell"
 
 
+@needs_git
 def test_install_cell_stops_when_the_address_is_unreachable(fresh_kernel, tmp_path):
-    if shutil.which("git") is None:
-        pytest.skip("git is not installed (pip needs it for a git+ address)")
-    name, _ = fresh_kernel
-    cell = check_notebooks.install_source("https://127.0.0.1:9/nowhere/digits-2-vs-6")  # a closed port: refused at once
-    nb, error = run_all([cell, "import nbhelpers"], name, tmp_path, kernel_env())
+    cell = install_source("https://127.0.0.1:9/nowhere/digits-2-vs-6")  # a closed port: refused at once
+    nb, error = run_all([cell, "import nbhelpers"], fresh_kernel[0], tmp_path)
     assert_stops_at_the_install_cell(nb, error, ["Could not install nbhelpers @ git+https://127.0.0.1:9/",
                                                  "no network, or the address unreachable", "When something goes wrong"])
-    assert "PyTorch is missing" not in output_text(nb.cells[0]), "torch is there: no download notice"
+    assert "PyTorch is missing" not in text(nb.cells[0]), "torch is there: no download notice"
 
 
 def test_install_cell_stops_without_git(fresh_kernel, tmp_path):
-    name, _ = fresh_kernel
-    empty = tmp_path / "bin-without-git"
-    empty.mkdir()
-    nb, error = run_all([CONTRACT, "import nbhelpers"], name, tmp_path, kernel_env(PATH=str(empty)))
+    (tmp_path / "bin-without-git").mkdir()
+    nb, error = run_all([LOCAL, "import nbhelpers"], fresh_kernel[0], tmp_path, PATH=str(tmp_path / "bin-without-git"))
     assert_stops_at_the_install_cell(nb, error, ["git is not installed", "NBHELPERS_WHEEL", "When something goes wrong"])
 
 
+@needs_git
 def test_install_cell_warns_before_downloading_pytorch_and_stops_offline(tmp_path, monkeypatch):
     "No torch in the environment and no network (pip --no-index): the notice first, pip's own output, then the error."
-    if shutil.which("git") is None:
-        pytest.skip("git is not installed (pip needs it for a git+ address)")
     name, _ = fresh_venv_kernel(tmp_path, monkeypatch, leave_out=("torch", "fastai"))
-    cell = check_notebooks.install_source(f"file://localhost{ROOT}")
     (tmp_path / "no-wheels").mkdir()  # and no local folder of wheels either (PIP_FIND_LINKS)
-    nb, error = run_all([cell, "import torch"], name, tmp_path, kernel_env(PIP_FIND_LINKS=str(tmp_path / "no-wheels")))
+    nb, error = run_all([LOCAL, "import torch"], name, tmp_path, PIP_FIND_LINKS=str(tmp_path / "no-wheels"))
     assert_stops_at_the_install_cell(nb, error, ["Could not install", "When something goes wrong"])
-    out = output_text(nb.cells[0])
+    out = text(nb.cells[0])
     assert out.startswith("PyTorch is missing: pip downloads it now with fastai, about 3 GB"), out[:300]
     assert "%pip install torch torchvision --index-url https://download.pytorch.org/whl/cpu" in out
     assert "torch" in out[out.index("\n"):], f"pip's own output (not quiet) should follow the notice: {out[:600]}"
 
 
+@needs_git
 def test_install_cell_installs_nbhelpers_where_it_is_missing(fresh_kernel, tmp_path):
-    from nbclient import NotebookClient
-
-    if shutil.which("git") is None:
-        pytest.skip("git is not installed (pip needs it for a git+ address)")
     name, python = fresh_kernel
-    local = check_notebooks.install_source(f"file://localhost{ROOT}")
-    set_up = code_cells(NOTEBOOKS[0])[1]  # the cell the install cell exists for
+    notebook = nbformat.read(sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))[0], as_version=4)
+    set_up = [c.source for c in notebook.cells if c.cell_type == "code"][1]  # the cell the install cell exists for
     assert "nbhelpers" in set_up
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in (
-        'import importlib.util, sys\nprint(importlib.util.find_spec("nbhelpers") is None, sys.prefix)',
-        local,
-        "import nbhelpers\nprint(nbhelpers.__file__)",
-        set_up,
-        local,
-    )])
     before = _pip_freeze(python)
     assert not any(line.startswith("nbhelpers") for line in before)
-    client = NotebookClient(nb, timeout=600, kernel_name=name, resources={"metadata": {"path": str(tmp_path)}})
-    client.execute(env=kernel_env())
-
-    def text(i):
-        return "".join(o.get("text", "") for o in nb.cells[i].outputs)
-
+    nb, error = run_all(['import importlib.util, sys\nprint(importlib.util.find_spec("nbhelpers") is None, sys.prefix)',
+                         LOCAL, "import nbhelpers\nprint(nbhelpers.__file__)", set_up, LOCAL], name, tmp_path)
+    assert error is None, error
     venv = str(python.parent.parent)
-    assert text(0).split() == ["True", venv], f"nbhelpers should be missing in the fresh venv at first: {text(0)}"
-    assert text(2).startswith(venv) and text(2).strip().endswith("nbhelpers/__init__.py"), (
-        f"after the install cell, nbhelpers should come from the fresh venv: {text(2)}")
-    assert not [o for c in nb.cells for o in c.outputs if o.output_type == "error"]
+    assert text(nb.cells[0]).split() == ["True", venv], f"nbhelpers should be missing in the fresh venv at first: {text(nb.cells[0])}"
+    assert text(nb.cells[2]).startswith(venv) and text(nb.cells[2]).strip().endswith("nbhelpers/__init__.py"), (
+        f"after the install cell, nbhelpers should come from the fresh venv: {text(nb.cells[2])}")
     assert nb.cells[4].outputs == [], f"a second run should do nothing, it printed {nb.cells[4].outputs}"
     after = _pip_freeze(python)
     assert before <= after and all(line.startswith("nbhelpers") for line in after - before), (
         f"pip changed more than nbhelpers: removed {sorted(before - after)}, added {sorted(after - before)}")
+

@@ -7,5 +7,4 @@
     tools.run_tests          `make test`: unit tests, then the notebooks under nbval
     tools.check_notebooks    notebook hygiene (pre-commit, `make lint`), --fix-badges
     tools.student            `make student`: the student edition
-    tools.unpack_mnist       CI: unpack a mnist_png archive where fastai's untar_data would
 """

@@ -47,7 +47,7 @@ if [ "${1:-}" = --offline ]; then
         .whl/*.whl || { echo "pip could not install .whl/ (run --prepare first)"; exit 2; }
     export PYTHONPATH="$work/site:$ROOT${PYTHONPATH:+:$PYTHONPATH}" HOME="$work/home" PYTEST_DISABLE_PLUGIN_AUTOLOAD=1
     unset MNIST_PNG FASTAI_HOME XDG_CACHE_HOME XDG_CONFIG_HOME JUPYTER_PATH JUPYTER_CONFIG_DIR
-    mkdir -p "$HOME/.fastai/data" && tar -xzf .gpu/mnist_png.tgz -C "$HOME/.fastai/data" || exit 2
+    mkdir -p "$HOME/.fastai/data" "$HOME/.fastai/archive" && tar -xzf .gpu/mnist_png.tgz -C "$HOME/.fastai/data" || exit 2
     plugins=(-p nbval.plugin)  # only these plugins, none of the GPU image's many others
     "$PY" -c 'import xdist' 2>/dev/null && plugins+=(-p xdist.plugin)
     set -- "${plugins[@]}" "$@"

@@ -1,17 +1,11 @@
-"""`make run`: execute the notebook series into build/ and print a short summary.
+"""`make run`: execute the notebook series into build/, write an HTML book and print a short summary.
 
     python -m tools.run_series                # as committed (2 vs 6): build/notebooks/, build/html/
     python -m tools.run_series --pair 3,8     # 3 vs 8: build/pair-3-8/notebooks/, .../html/
 
-The committed notebooks in notebooks/ are only read, never written. Every executed copy is
-written to a temporary file first and then renamed, so an interrupted run leaves complete
-notebooks or none, and the next run simply starts again.
-
-When a notebook fails, the run says which notebook, which cell (its first line) and the error,
-in plain text (from papermill's error, tools/runner.py); writes what ran to build/.../NN_name.failed.ipynb (open it: the failing cell
-shows its traceback); and goes on with the next notebook.  No notebook depends on another's
-results: each one loads its own data and imports what earlier notebooks taught from nbhelpers.
-The run exits with status 1 and its summary lists every failure.
+notebooks/ is only read. A failing notebook is reported in plain text (cell, line, error), what ran is kept as
+NN_name.failed.ipynb, and the run goes on (each notebook loads its own data), then exits 1 listing every failure.
+The book: a page per notebook (nbconvert), an index, and docs/teaching.md and docs/cheatsheet.md (mistune).
 """
 
 import argparse
@@ -22,133 +16,114 @@ import sys
 import time
 from pathlib import Path
 
+import mistune
+import nbformat
+
 from nbhelpers.data import mnist_path
+from tools.check_notebooks import repository
 from tools.runner import NotebookFailed, describe, headline, run, write_atomically
 
 ROOT = Path(__file__).resolve().parent.parent
+GUIDES = {"teaching": "Teacher's guide: routes, objectives, common mistakes, answers to the questions",
+          "cheatsheet": "One page to print: the six steps and the shapes"}
+STYLE = ("body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;line-height:1.45}"
+         "table{border-collapse:collapse}td,th{border-bottom:1px solid #ddd;padding:.3rem .5rem;text-align:left}"
+         "@media print{body{font-size:8.5pt;line-height:1.25;margin:0}}")  # the cheat sheet: one printed page
 
 
 def parse_pair(text):
-    "'3,8' -> (3, 8), with an error that says what is expected."
-    m = re.fullmatch(r"\s*(\d)\s*,\s*(\d)\s*", text or "")
+    "'3,8' -> (3, 8), for argparse: an error says what is expected."
+    m = re.fullmatch(r"\s*(\d)\s*,\s*(\d)\s*", text)
     if not m or m.group(1) == m.group(2):
-        raise SystemExit(f"PAIR={text!r} is not two different digits 0-9 separated by a comma; try PAIR=3,8")
+        raise argparse.ArgumentTypeError(f"{text!r} is not two different digits 0-9 separated by a comma, e.g. 3,8")
     return int(m.group(1)), int(m.group(2))
 
 
-def tags(cell):
-    return cell.get("metadata", {}).get("tags", [])
-
-
 def title(nb):
-    for cell in nb.cells:
-        if cell.cell_type == "markdown":
-            for line in cell.source.splitlines():
-                if line.startswith("#"):
-                    return line.lstrip("#").strip()
-    return ""
+    "The notebook's first markdown heading."
+    return next((line.lstrip("#").strip() for cell in nb.cells if cell.cell_type == "markdown"
+                 for line in cell.source.splitlines() if line.startswith("#")), "")
 
 
-def write_html(executed, out_dir, rows, pair, source):
-    name = "A neural net from scratch" + (f": digits {pair[0]} vs {pair[1]}" if pair else "")
-    "One HTML page per executed notebook, and an index linking them in order."
-    from nbconvert import HTMLExporter
+def page(heading, markdown):
+    "A page of the book, from Markdown."
+    return (f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(heading)}</title>'
+            f"<style>{STYLE}</style></head>\n<body>{mistune.html(markdown)}</body></html>\n")
 
-    from tools.teaching import book_pages
+
+def write_book(out_dir, executed, rows, pair, source):
+    "A page per executed notebook, the teacher's guide and cheat sheet, and an index that links them in order."
+    from nbconvert import HTMLExporter  # slow to import: only when a book is written
 
     exporter = HTMLExporter(template_name="lab")
-    out_dir.mkdir(parents=True, exist_ok=True)
     for nb, row in zip(executed, rows):
-        body, _ = exporter.from_notebook_node(nb)
-        write_atomically(out_dir / row["html"], body)
-    items = "\n".join(
-        f'<tr><td><a href="{html.escape(r["html"])}">{html.escape(r["notebook"])}</a></td>'
-        f'<td>{html.escape(r["title"])}</td><td>{r["seconds"]:.1f} s</td><td>{html.escape(r["headline"])}</td></tr>'
-        for r in rows)
-    guides = "".join(f'<li><a href="{html.escape(href)}">{html.escape(t)}</a></li>' for href, t in book_pages(out_dir))
-    page = f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{name}</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}}
-table{{border-collapse:collapse;width:100%}}td,th{{border-bottom:1px solid #ddd;padding:.4rem;text-align:left}}</style>
-</head><body>
-<h1>{name}</h1>
-<p>{html.escape(source)}</p>
-<table><thead><tr><th>notebook</th><th>what it teaches</th><th>run time</th><th>headline</th></tr></thead>
-<tbody>
-{items}
-</tbody></table>
-<h2>For teachers</h2>
-<ul>{guides}</ul>
-<p>Executed {time.strftime('%Y-%m-%d %H:%M')} by <code>make run</code>.</p>
-</body></html>
-"""
-    write_atomically(out_dir / "index.html", page)
+        write_atomically(out_dir / row["html"], exporter.from_notebook_node(nb)[0])
+    for doc, heading in GUIDES.items():
+        text = (ROOT / "docs" / f"{doc}.md").read_text(encoding="utf-8")
+        text = re.sub(r"\]\((teaching|cheatsheet)\.md", r"](\1.html", text)  # links between the two stay in the book
+        text = text.replace("](../", f"]({repository()}/blob/main/")  # the rest of the project: on GitHub
+        write_atomically(out_dir / f"{doc}.html", page(heading, f"[The series](index.html)\n\n{text}"))
+    name = "A neural net from scratch" + (f": digits {pair[0]} vs {pair[1]}" if pair else "")
+    index = [f"# {name}", "", source, "", "| notebook | what it teaches | run time | headline |", "|---|---|---|---|",
+             *(f"| [{r['notebook']}]({r['html']}) | {r['title']} | {r['seconds']:.1f} s | {r['headline']} |" for r in rows),
+             "", "## For teachers", "", *(f"* [{heading}]({doc}.html)" for doc, heading in GUIDES.items()), "",
+             f"Executed {time.strftime('%Y-%m-%d %H:%M')} by `make run`."]
+    write_atomically(out_dir / "index.html", page(name, "\n".join(index)))
 
 
-def _show(path):
-    "A path relative to the project when it is inside it."
-    try:
-        return str(Path(path).relative_to(ROOT))
-    except ValueError:
-        return str(path)
+def shown(path):
+    "A path as the run prints it: relative to the project when inside it."
+    return str(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--pair", help="the two digits, e.g. 3,8 (default: the notebooks' own, into build/)")
-    ap.add_argument("--notebooks", nargs="*", help="run only these notebooks (default: all)")
+    ap.add_argument("--pair", type=parse_pair, help="the two digits, e.g. 3,8 (default: the notebooks' own)")
+    ap.add_argument("--notebooks", nargs="*", type=Path, help="run only these notebooks (default: all)")
     ap.add_argument("--no-html", action="store_true", help="skip the HTML book")
-    ap.add_argument("--build", help="output folder (default: build/, or build/pair-A-B/ for --pair A,B)")
+    ap.add_argument("--build", type=Path, help="output folder (default: build/, or build/pair-A-B/ for --pair A,B)")
     args = ap.parse_args(argv)
-    pair = parse_pair(args.pair) if args.pair else None
-    build = ROOT / "build" / (f"pair-{pair[0]}-{pair[1]}" if pair else "")
-    build = Path(args.build).resolve() if args.build else build
-    nb_dir, html_dir = build / "notebooks", build / "html"
+    pair = args.pair
+    build = (args.build or ROOT / "build" / (f"pair-{pair[0]}-{pair[1]}" if pair else "")).resolve()
+    nb_dir = build / "notebooks"
 
     found = mnist_path()  # prints the data source first, e.g. "MNIST: offline sample ..."
-    what = f"digits {pair[0]} vs {pair[1]}" if pair else "the notebooks as committed"
-    print(f"Running the series for {what} into {_show(nb_dir)}/", flush=True)
-    for leftover in build.rglob(".*.tmp") if build.exists() else []:  # what an interrupted run left
+    print(f"Running the series for {f'digits {pair[0]} vs {pair[1]}' if pair else 'the notebooks as committed'} "
+          f"into {shown(nb_dir)}/", flush=True)
+    for leftover in build.rglob(".*.tmp"):  # what an interrupted run left
         leftover.unlink()
 
-    import nbformat
-
-    sources = [Path(p) for p in args.notebooks] if args.notebooks else sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
     rows, executed, failures = [], [], []
-    for src in sources:
-        if pair and not any("parameters" in tags(c) for c in nbformat.read(src, as_version=4).cells):
+    for src in args.notebooks or sorted((ROOT / "notebooks").glob("[0-9]*.ipynb")):
+        cells = nbformat.read(src, as_version=4).cells
+        if pair and not any("parameters" in cell.metadata.get("tags", []) for cell in cells):
             print(f"  {src.name}: skipped (it has no parameters cell, so it is not about a pair)", flush=True)
             continue
         try:
             done, seconds, _ = run(src, nb_dir / src.name, parameters=pair and {"a": pair[0], "b": pair[1]})
-        except NotebookFailed as e:  # say where and why, keep what ran, go on: no notebook needs another's results
-            failure = {"notebook": src.stem, "seconds": round(e.seconds, 1), "executed": _show(e.partial), **e.report}
-            failures.append(failure)
-            print(f"  {src.stem:<24} {e.seconds:6.1f} s   FAILED", flush=True)
-            print(describe(failure, indent="      "), flush=True)
+        except NotebookFailed as e:  # say where and why, keep what ran, go on
+            failures.append({"notebook": src.stem, "seconds": round(e.seconds, 1), "executed": shown(e.partial),
+                             **e.report})
+            print(f"  {src.stem:<24} {e.seconds:6.1f} s   FAILED\n{describe(failures[-1], indent='      ')}", flush=True)
             continue
         sentence, numbers = headline(done)
-        row = {"notebook": src.stem, "title": title(done), "seconds": round(seconds, 1), "headline": sentence,
-               "results": numbers, "html": f"{src.stem}.html", "executed": _show(nb_dir / src.name)}
-        rows.append(row)
+        rows.append({"notebook": src.stem, "title": title(done), "seconds": round(seconds, 1), "headline": sentence,
+                     "results": numbers, "html": f"{src.stem}.html", "executed": shown(nb_dir / src.name)})
         executed.append(done)
         print(f"  {src.stem:<24} {seconds:6.1f} s   {sentence}", flush=True)
 
+    total = round(sum(r["seconds"] for r in rows + failures), 1)
     summary = {"pair": list(pair) if pair else None, "source": found.notice, "kind": found.kind, "notebooks": rows,
-               "total_seconds": round(sum(r["seconds"] for r in rows) + sum(f["seconds"] for f in failures), 1),
-               "failed": failures}
+               "total_seconds": total, "failed": failures}
     write_atomically(build / "summary.json", json.dumps(summary, indent=2))
     if rows and not args.no_html:
-        write_html(executed, html_dir, rows, pair, found.notice)
-        print(f"Book: {_show(html_dir / 'index.html')}", flush=True)
-    print(f"Total: {summary['total_seconds']:.1f} s for {len(rows) + len(failures)} notebooks; summary in "
-          f"{_show(build / 'summary.json')}", flush=True)
+        write_book(build / "html", executed, rows, pair, found.notice)
+        print(f"Book: {shown(build / 'html' / 'index.html')}")
+    print(f"Total: {total:.1f} s for {len(rows) + len(failures)} notebooks; summary in {shown(build / 'summary.json')}")
     if failures:
-        print(f"FAILED: {len(failures)} of {len(rows) + len(failures)} notebooks "
-              f"(the others ran: each notebook loads its own data)", flush=True)
+        print(f"FAILED: {len(failures)} of {len(rows) + len(failures)} notebooks (the others ran: each loads its own data)")
         for f in failures:
-            print(f"  {f['notebook']}: {f['error']}", flush=True)
-            print(f"      in cell {f['cell']}, which starts `{f['first_line']}`; open {f['executed']}", flush=True)
+            print(f"  {f['notebook']}: {f['error']} (cell {f['cell']}; open {f['executed']})")
     return 1 if failures else 0
 
 

@@ -1,13 +1,7 @@
-"""`make test`: the unit tests, then the notebooks under nbval, in the mode the data allows.
+"""`make test`: the unit tests, then the notebooks under nbval, in the mode the data allows (README: Tests).
 
     python -m tools.run_tests                   # everything (what `make test` runs)
     python -m tools.run_tests --notebooks-only  # only the notebooks; other arguments go to pytest
-
-* full MNIST present (and no GPU): every output is compared with the committed one, except
-  cells tagged nbval-ignore-output; tests/nbval_sanitize.cfg masks what varies harmlessly;
-* offline sample only (or on a GPU, where float results differ in their last digits): every
-  cell runs and every assertion must pass, but only cells tagged nbval-check-output, whose
-  output does not depend on the data, are compared (nbval's --nbval-lax).
 """
 
 import importlib.util
@@ -20,19 +14,16 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def choose_mode():
-    "('full' or 'lax', reason) for the notebook tests."
+    """('full' or 'lax', reason): full compares every output with the committed one (tests/nbval_sanitize.cfg masks
+    what varies harmlessly); lax runs every cell but compares only the cells tagged nbval-check-output."""
+    import torch
+
     from nbhelpers.mnist import mnist_path
 
     found = mnist_path(download=False, verbose=False)
-    try:
-        import torch
-
-        gpu = torch.cuda.is_available()
-    except ImportError:
-        gpu = False
     if found.kind != "full":
         return "lax", f"{found.notice.split(';')[0]}: outputs depend on the data, so only data-independent cells are compared"
-    if gpu:
+    if torch.cuda.is_available():
         return "lax", "a GPU is present: floating-point results differ from the committed CPU run"
     return "full", "full MNIST on CPU: every output is compared with the committed notebooks"
 
