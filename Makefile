@@ -4,16 +4,17 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-oldest unit lab bench student notebooks lint fix-badges constraints clean help pairs
+.PHONY: run test test-oldest test-colab unit lab bench student notebooks lint fix-badges constraints clean help pairs
 
 help:
 	@echo "make run      set up, then execute the notebook series into build/ and print a summary"
 	@echo "make pairs    run notebooks 01-07 for all 45 pairs of digits (2 at a time) and write docs/pairs.md"
 	@echo "make test     set up, then run the unit tests and the notebook tests (nbval)"
 	@echo "make test-oldest  the notebook tests on the oldest versions pyproject.toml declares (downloads ~3 GB)"
+	@echo "make test-colab   every notebook and the student edition in Colab's package set (downloads ~1-3 GB)"
 	@echo "make lab      open JupyterLab on notebooks/"
 	@echo "make bench    run the benchmarks (build/bench.json, build/bench.md)"
-	@echo "make student  write the student edition to student/ and docs/cheatsheet.png (commit both)"
+	@echo "make student  write the student edition to student/ (commit it)"
 
 # The virtual environment, rebuilt when pyproject.toml or constraints.txt change.
 $(STAMP): pyproject.toml constraints.txt
@@ -54,9 +55,38 @@ $(OLDEST)/.installed: pyproject.toml
 test-oldest: $(OLDEST)/.installed
 	@$(OLDEST)/bin/python -c 'import platform; print("Python", platform.python_version())'
 	@$(OLDEST)/bin/python -m pip list --format=freeze | grep -iE '^(torch|torchvision|fastai|fastcore|numpy|matplotlib|pillow|mlxtend|pandas|plum-dispatch)=='
-	NBVAL_MODE=lax NBVAL_MODE_REASON="the oldest versions pyproject.toml declares" NBHELPERS_CACHE=$(OLDEST)/cache \
+	NBVAL_MODE=lax NBVAL_MODE_REASON="the oldest versions pyproject.toml declares" NBHELPERS_CACHE=$(abspath $(OLDEST))/cache \
 	  $(OLDEST)/bin/python -m pytest -q --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
 	  --nbval-cell-timeout 900 notebooks/[0-9]*.ipynb
+
+# Colab's runtime as a test.  tests/colab/ holds a dated copy of the package list Google publishes for
+# Colab's CPU runtime (github.com/googlecolab/backend-info: pip-freeze.txt and os-info.txt; the date and
+# commit are in tests/colab/README.md).  Every package Colab has becomes a constraint, so the project is
+# installed without changing any of them (pip stops if it would have to), then every notebook and the
+# student edition run, lax.  Colab takes torch from PyTorch's CPU index; where that index cannot be
+# reached, COLAB_TORCH_INDEX= takes the same versions from PyPI (CUDA builds, about 3 GB more, whose CUDA
+# libraries are then left free: Colab's CPU torch has none, and its own pins for them belong to other packages).  Not part
+# of `make test`; .github/workflows/colab.yml runs it weekly against the newest list.
+COLAB             ?= .venv-colab
+COLAB_PYTHON      ?= python3.13
+COLAB_FREEZE      ?= tests/colab/pip-freeze.txt
+COLAB_TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
+
+$(COLAB)/.installed: $(COLAB_FREEZE) pyproject.toml
+	rm -rf $(COLAB) && $(COLAB_PYTHON) -m venv $(COLAB)
+	sed -E -e 's|^([A-Za-z0-9_.-]+) @ https://download.pytorch.org/.*/[A-Za-z0-9_]+-([0-9.]+)%2B.*|\1==\2|' -e '/ @ /d' \
+	  $(if $(COLAB_TORCH_INDEX),,-e '/^(nvidia|cuda)-/d') $(COLAB_FREEZE) > $(COLAB)/constraints.txt
+	$(COLAB)/bin/python -m pip install --disable-pip-version-check -q -c $(COLAB)/constraints.txt \
+	  $(if $(COLAB_TORCH_INDEX),--extra-index-url $(COLAB_TORCH_INDEX)) -e . nbval pytest ipykernel
+	$(COLAB)/bin/python -m pip install --disable-pip-version-check -q --no-deps fastbook  # as 03's %pip cell does on Colab
+	@touch $@
+
+test-colab: $(COLAB)/.installed
+	@$(COLAB)/bin/python -c 'import platform; print("Python", platform.python_version())'
+	@$(COLAB)/bin/python -m pip list --format=freeze | grep -iE '^(torch|torchvision|fastai|fastcore|numpy|matplotlib|pillow|ipython|ipykernel|plum-dispatch)=='
+	NBVAL_MODE=lax NBVAL_MODE_REASON="Colab's package set" NBHELPERS_CACHE=$(abspath $(COLAB))/cache \
+	  $(COLAB)/bin/python -m pytest -q --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
+	  --nbval-cell-timeout 900 notebooks/[0-9]*.ipynb student/[0-9]*.ipynb
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/
@@ -66,11 +96,10 @@ bench: $(STAMP)
 
 student: $(STAMP)
 	$(BIN)/python -m tools.student
-	$(BIN)/python -m tools.teaching
 
 lint: $(STAMP)
 	$(BIN)/ruff check nbhelpers tests tools benchmarks notebooks && $(BIN)/python -m tools.check_notebooks
-	$(BIN)/actionlint .github/workflows/ci.yml
+	$(BIN)/actionlint .github/workflows/ci.yml .github/workflows/colab.yml
 
 fix-badges: $(STAMP)
 	$(BIN)/python -m tools.check_notebooks --fix-badges

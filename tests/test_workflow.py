@@ -27,3 +27,13 @@ def test_ci_runs_the_readme_test_command_and_keeps_what_fails():
     assert upload.get("if") == "failure()", "the artifacts should be uploaded when the run fails"
     for path in ("build/screenshots", "build/notebooks"):
         assert path in upload["with"]["path"], f"{path} is not uploaded on failure"
+
+
+def test_colab_workflow_runs_make_test_colab_weekly_on_the_newest_list():
+    yaml = pytest.importorskip("yaml")
+    flow = yaml.safe_load((CI.parent / "colab.yml").read_text())
+    assert flow[True]["schedule"], "the Colab test should run on a schedule"  # PyYAML reads `on:` as True
+    runs = [s.get("run", "") for s in flow["jobs"]["colab"]["steps"]]
+    assert any("backend-info" in r and "pip-freeze.txt" in r for r in runs), "it should fetch Colab's newest list"
+    assert any(r.startswith("make test-colab COLAB_FREEZE=build/colab/pip-freeze.txt") for r in runs), runs
+    assert (ROOT / "tests" / "colab" / "pip-freeze.txt").exists(), "the dated copy the README's result comes from"
