@@ -1,7 +1,7 @@
 """`make pairs`: run notebooks 01-07 for every pair of digits and write docs/pairs.md.
 
     python -m tools.pairs                     # all 45 pairs, 2 at a time (make pairs)
-    python -m tools.pairs --pairs 3,5 4,9     # only these pairs
+    python -m tools.pairs --pairs 3,5 4,9     # only these pairs (report in build/pairs/pairs.md)
     python -m tools.pairs --failed            # after a fix: run again only the pairs that failed
 
 It runs the last commit (`git archive HEAD` unpacked into build/pairs/tree/), so edits in progress cannot leak
@@ -176,9 +176,10 @@ def main(argv=None):
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         for r in pool.map(lambda pair: run_pair(pair, tree, commit, digest, OUT), todo):
             print(f"  {vs(r)}: {'pass' if r['ok'] else 'FAILED'} in {r['seconds'] / 60:.1f} min", flush=True)
-    results = load_results(OUT, None if args.failed else digest)
-    report(results, DOC)
-    print(f"{DOC.relative_to(ROOT)}: {len(results)} pairs, {sum(r['ok'] for r in results)} pass", flush=True)
+    results = [r for r in load_results(OUT, None if args.failed else digest) if tuple(r["pair"]) in pairs]
+    doc = OUT / "pairs.md" if args.pairs else DOC  # only a whole sweep replaces the committed table
+    report(results, doc)
+    print(f"{doc.relative_to(ROOT)}: {len(results)} pairs, {sum(r['ok'] for r in results)} pass", flush=True)
     return 0 if results and all(r["ok"] for r in results) else 1
 
 
