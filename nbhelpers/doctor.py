@@ -9,6 +9,7 @@ import importlib
 import importlib.metadata
 import os
 import platform
+import re
 import shutil
 import sys
 import warnings
@@ -52,7 +53,20 @@ def _data():
         found = mnist_path(download=False, verbose=False)
     except MNISTError as e:
         return False, str(e)
+    archive = _fastai_dir("archive")
+    if fastai_copy.is_dir() and not archive.is_dir() and _older_fastdownload():
+        return False, (f"{found.notice}, but fastai's archive folder {archive} is missing: with fastdownload older "
+                       f"than 0.0.8, notebook 01's untar_data(URLs.MNIST) would download again. Run: mkdir -p {archive}")
     return True, found.notice
+
+
+def _older_fastdownload():
+    "True where fastdownload is older than 0.0.8, which looks for fastai's archive folder before its data folder."
+    try:
+        version = importlib.metadata.version("fastdownload")
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    return tuple(int(part) for part in re.findall(r"\d+", version)[:3]) < (0, 0, 8)
 
 
 def report():

@@ -1,7 +1,9 @@
 """`python -m nbhelpers.doctor`: what a hub admin runs before a workshop.  It names the versions and the data,
 never downloads, and exits 1 with a line saying what is missing."""
 
+import importlib.metadata
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -48,3 +50,20 @@ def test_the_command_exits_1_and_says_what_is_missing(tmp_path):
     assert run.returncode == 1, run
     assert "MISSING: MNIST: not found" in run.stdout and "Not ready" in run.stdout.splitlines()[-1], run.stdout
     assert run.stderr == "", f"nothing on stderr (fastai's import warnings are quieted): {run.stderr}"
+
+
+def test_a_missing_archive_folder_is_named_where_fastdownload_is_older(tiny_mnist, tmp_path, monkeypatch):
+    "fastdownload < 0.0.8 (Colab's 0.0.7) downloads again when fastai's archive folder is missing (make test-colab)."
+    home = tmp_path / "fastai"
+    shutil.copytree(tiny_mnist, home / "data" / "mnist_png")  # unpacked by hand: no archive folder
+    monkeypatch.delenv("MNIST_PNG", raising=False)
+    monkeypatch.setenv("FASTAI_HOME", str(home))
+    real = importlib.metadata.version
+    for version, problem in (("0.0.7", True), ("0.0.8", False)):
+        monkeypatch.setattr(importlib.metadata, "version", lambda name, v=version: v if name == "fastdownload" else real(name))
+        ok, line = doctor._data()
+        assert ok is not problem, (version, line)
+        assert ("mkdir -p " + str(home / "archive") in line) is problem, line
+    (home / "archive").mkdir()
+    monkeypatch.setattr(importlib.metadata, "version", lambda name: "0.0.7" if name == "fastdownload" else real(name))
+    assert doctor._data()[0], "with the archive folder there, nothing is missing"
