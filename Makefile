@@ -11,7 +11,7 @@ help:
 	@echo "make pairs    run notebooks 01-07 for all 45 pairs of digits (2 at a time) and write docs/pairs.md"
 	@echo "make test     set up, then run the unit tests and the notebook tests (nbval)"
 	@echo "make test-oldest  the notebook tests on the oldest versions pyproject.toml declares (downloads ~3 GB)"
-	@echo "make test-colab   every notebook and the student edition in Colab's package set (downloads ~1-3 GB)"
+	@echo "make test-colab   every notebook and the student edition in Colab's package set (downloads GBs)"
 	@echo "make lab      open JupyterLab on notebooks/"
 	@echo "make bench    run the benchmarks (build/bench.json, build/bench.md)"
 	@echo "make student  write the student edition to student/ (commit it)"
