@@ -52,12 +52,18 @@ $(OLDEST)/.installed: pyproject.toml
 	$(OLDEST)/bin/python -m pip install --disable-pip-version-check -q --no-deps fastbook  # 03 imports it (as its %pip cell would)
 	@touch $@
 
+# The notebooks, lax, in another environment: $(1) its folder, $(2) why lax, $(3) the packages whose versions
+# to print, $(4) the notebooks.  Used by test-oldest and test-colab.
+define lax_notebooks
+	@$(1)/bin/python -c 'import platform; print("Python", platform.python_version())'
+	@$(1)/bin/python -m pip list --format=freeze | grep -iE '^($(3))=='
+	NBVAL_MODE=lax NBVAL_MODE_REASON="$(2)" NBHELPERS_CACHE=$(abspath $(1))/cache \
+	  $(1)/bin/python -m pytest -q --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
+	  --nbval-cell-timeout 900 $(4)
+endef
+
 test-oldest: $(OLDEST)/.installed
-	@$(OLDEST)/bin/python -c 'import platform; print("Python", platform.python_version())'
-	@$(OLDEST)/bin/python -m pip list --format=freeze | grep -iE '^(torch|torchvision|fastai|fastcore|numpy|matplotlib|pillow|mlxtend|pandas|plum-dispatch)=='
-	NBVAL_MODE=lax NBVAL_MODE_REASON="the oldest versions pyproject.toml declares" NBHELPERS_CACHE=$(abspath $(OLDEST))/cache \
-	  $(OLDEST)/bin/python -m pytest -q --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
-	  --nbval-cell-timeout 900 notebooks/[0-9]*.ipynb
+	$(call lax_notebooks,$(OLDEST),the oldest versions pyproject.toml declares,torch|torchvision|fastai|fastcore|numpy|matplotlib|pillow|mlxtend|pandas|plum-dispatch,notebooks/[0-9]*.ipynb)
 
 # Colab's runtime as a test.  tests/colab/ holds a dated copy of the package list Google publishes for
 # Colab's CPU runtime (github.com/googlecolab/backend-info: pip-freeze.txt and os-info.txt; the date and
@@ -82,11 +88,7 @@ $(COLAB)/.installed: $(COLAB_FREEZE) pyproject.toml
 	@touch $@
 
 test-colab: $(COLAB)/.installed
-	@$(COLAB)/bin/python -c 'import platform; print("Python", platform.python_version())'
-	@$(COLAB)/bin/python -m pip list --format=freeze | grep -iE '^(torch|torchvision|fastai|fastcore|numpy|matplotlib|pillow|ipython|ipykernel|plum-dispatch)=='
-	NBVAL_MODE=lax NBVAL_MODE_REASON="Colab's package set" NBHELPERS_CACHE=$(abspath $(COLAB))/cache \
-	  $(COLAB)/bin/python -m pytest -q --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
-	  --nbval-cell-timeout 900 notebooks/[0-9]*.ipynb student/[0-9]*.ipynb
+	$(call lax_notebooks,$(COLAB),Colab's package set,torch|torchvision|fastai|fastcore|numpy|matplotlib|pillow|ipython|ipykernel|plum-dispatch,notebooks/[0-9]*.ipynb student/[0-9]*.ipynb)
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/
